@@ -1,0 +1,2 @@
+"""Registered training styles. Importing this package registers every model."""
+import engine  # noqa: F401  (compat first)
