@@ -1,0 +1,38 @@
+"""Model registry: name -> (model class, config class); unknown names raise with the list."""
+from engine.errors import UserError
+
+_MODELS = {}
+
+
+def register(name):
+  """Class decorator: ``@register('wgan')`` on a Model subclass that defines ``Config``."""
+  def decorate(model_cls):
+    if name in _MODELS:
+      raise ValueError(f'model {name!r} registered twice')
+    model_cls.name = name
+    _MODELS[name] = model_cls
+    return model_cls
+  return decorate
+
+
+def names():
+  _load_builtin_models()
+  return sorted(_MODELS)
+
+
+def get(name):
+  """The model class registered as ``name``; UserError listing the registered ones otherwise."""
+  _load_builtin_models()
+  if name not in _MODELS:
+    raise UserError(f'--model={name!r} is not a registered model; choose one of: '
+                    f'{", ".join(sorted(_MODELS))}')
+  return _MODELS[name]
+
+
+def all_models():
+  _load_builtin_models()
+  return dict(_MODELS)
+
+
+def _load_builtin_models():
+  import models  # noqa: F401  pylint: disable=import-outside-toplevel  (registers on import)
