@@ -1,0 +1,70 @@
+"""Train-op building shared by every model: per-network update ops, step counters, clipping.
+
+Each network's train op runs that network's update ops and nobody else's (TF-GAN's rule), and
+``check_update_ops_used`` refuses a graph where some update op is run by no train op — the silent
+"moving statistics never train" bug.
+"""
+from engine.compat import tf, tf1, UPDATE_OPS
+from engine.errors import UserError
+
+
+def step_counter(name):
+  """An int64 counter variable (saved in checkpoints) that a train op increments once per run."""
+  with tf1.variable_scope('counters', reuse=tf1.AUTO_REUSE):
+    return tf1.get_variable(name, shape=(), dtype=tf.int64, trainable=False,
+                            initializer=tf1.zeros_initializer())
+
+
+def build_train_op(loss, network, optimizer, *, counter=None, name=None):
+  """``optimizer`` minimises ``loss`` over ``network``'s trainable variables.
+
+  Gradients are applied under a control dependency on the network's own update ops; ``counter``
+  (see ``step_counter``) is incremented by the same op.
+  """
+  variables = network.trainable_variables
+  if not variables:
+    raise ValueError(f'network {network.name!r} has no trainable variables')
+  grads_and_vars = optimizer.compute_gradients(loss, var_list=variables)
+  missing = [v.name for g, v in grads_and_vars if g is None]
+  if missing:
+    raise ValueError(f'loss has no gradient for {network.name} variables: {missing}')
+  return apply_with_updates(optimizer, grads_and_vars, network.update_ops, counter=counter,
+                            name=name or f'train_{network.name}')
+
+
+def apply_with_updates(optimizer, grads_and_vars, update_ops, *, counter=None, name=None):
+  """``apply_gradients`` after ``update_ops``, and counting the step in ``counter``."""
+  with tf1.control_dependencies(list(update_ops)):
+    apply = optimizer.apply_gradients(grads_and_vars, global_step=counter, name=name)
+  for op in update_ops:
+    tf1.add_to_collection(USED_UPDATE_OPS, op)
+  return apply
+
+
+USED_UPDATE_OPS = 'graphgan_used_update_ops'
+
+
+def check_update_ops_used(networks, allow_unused=False):
+  """Raise when an update op of the graph (collection or a network's calls) runs in no train op.
+
+  ``allow_unused`` turns the error into a loud warning (the documented-but-buggy styles use it).
+  """
+  used = set(tf1.get_collection(USED_UPDATE_OPS))
+  candidates = list(tf1.get_collection(UPDATE_OPS))
+  for network in networks:
+    candidates += network.update_ops
+  unused = sorted({op.name for op in candidates if op not in used})
+  if not unused:
+    return []
+  message = (f'There are unused update ops: {len(unused)} update op(s) run in no train op '
+             f'(e.g. {unused[0]}); their moving statistics would never train')
+  if not allow_unused:
+    raise UserError(message)
+  tf1.logging.warning('%s — allowed by flag.', message)
+  return unused
+
+
+def clip_op(variables, low, high, name='clip_weights'):
+  """One grouped op assigning ``clip(v, low, high)`` to every variable (no host round trip)."""
+  with tf1.name_scope(name):
+    return tf.group(*[v.assign(tf.clip_by_value(v, low, high)) for v in variables])
