@@ -42,6 +42,13 @@ def apply_with_updates(optimizer, grads_and_vars, update_ops, *, counter=None, n
 
 
 USED_UPDATE_OPS = 'graphgan_used_update_ops'
+REPLICA_UPDATE_OPS = 'graphgan_replica_update_ops'
+
+
+def mark_replica_update_ops(update_ops):
+  """Declare ``update_ops`` deliberately unrun: a tower replica's copies of tower 0's updates."""
+  for op in update_ops:
+    tf1.add_to_collection(REPLICA_UPDATE_OPS, op)
 
 
 def check_update_ops_used(networks, allow_unused=False):
@@ -49,7 +56,7 @@ def check_update_ops_used(networks, allow_unused=False):
 
   ``allow_unused`` turns the error into a loud warning (the documented-but-buggy styles use it).
   """
-  used = set(tf1.get_collection(USED_UPDATE_OPS))
+  used = set(tf1.get_collection(USED_UPDATE_OPS)) | set(tf1.get_collection(REPLICA_UPDATE_OPS))
   candidates = list(tf1.get_collection(UPDATE_OPS))
   for network in networks:
     candidates += network.update_ops
