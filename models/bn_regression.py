@@ -20,6 +20,7 @@ import numpy as np
 
 from engine.compat import tf, tf1, keras, UPDATE_OPS
 from engine.config import TrainConfig, hparam
+from engine.data import ArraySampler, register_source
 from engine.errors import UserError
 from engine.model import Model
 from engine.network import VariableScopeNetwork
@@ -31,6 +32,13 @@ LABELS = np.array([[0.], [1.], [2.], [3.]], np.float32)
 SCOPE = 'batch_normalization_test'
 BATCH_NORM_CLASSES = {'layers': tf1.layers.BatchNormalization,
                       'keras': keras.layers.BatchNormalization}
+
+
+@register_source('regression4')
+def regression4_source(config, seed):
+  """The documented 4 (input, label) rows as one [4, 2] array; each batch is all of them."""
+  del config
+  return ArraySampler(np.concatenate([INPUTS, LABELS], axis=1), seed)
 
 
 @register('bn_regression')
@@ -60,8 +68,11 @@ class BnRegression(Model):
                                      '(0 = only at the end).', lower=0)
     save_every_steps: int = hparam(1000, 'Checkpoint every N steps (and always at the end).',
                                    lower=1)
+    export_every_epochs: int = hparam(0, 'No Keras models to export (each step is an epoch).',
+                                      lower=0, upper=0)
 
   sample_kind = 'points'
+  default_data = 'regression4'
 
   def build(self):
     if self.config.bn_impl == 'keras' and self.config.update_ops == 'network':
@@ -112,7 +123,9 @@ class BnRegression(Model):
     return {self.x: INPUTS, self.y: LABELS, self.training: training}
 
   def iteration(self, sess, step):
-    _, loss = sess.run([self.train_op, self.loss], self._feed(True))
+    batch = self.data.image_sample(self.config.batch_size)   # the 4 rows, shuffled
+    _, loss = sess.run([self.train_op, self.loss],
+                       {self.x: batch[:, :1], self.y: batch[:, 1:], self.training: True})
     return {'loss': float(loss)}
 
   def sample(self, sess, num):

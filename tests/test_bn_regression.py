@@ -11,14 +11,15 @@ from engine.compat import tf, tf1, keras
 from engine.config import make_config
 from engine.errors import UserError
 from engine.train_ops import check_update_ops_used
-from models.bn_regression import BnRegression, INPUTS
+from models.bn_regression import BnRegression, INPUTS, regression4_source
 
 
 def build_model(**overrides):
   graph = tf.Graph()
   with graph.as_default():
     keras.utils.set_random_seed(0)
-    model = BnRegression(make_config(BnRegression.Config, overrides), None)
+    config = make_config(BnRegression.Config, overrides)
+    model = BnRegression(config, regression4_source(config, seed=0))
     model.build()
   return graph, model
 
