@@ -4,6 +4,8 @@ Each network's train op runs that network's update ops and nobody else's (TF-GAN
 ``check_update_ops_used`` refuses a graph where some update op is run by no train op — the silent
 "moving statistics never train" bug.
 """
+from absl import logging
+
 from engine.compat import tf, tf1, UPDATE_OPS
 from engine.errors import UserError
 
@@ -67,7 +69,8 @@ def check_update_ops_used(networks, allow_unused=False):
              f'(e.g. {unused[0]}); their moving statistics would never train')
   if not allow_unused:
     raise UserError(message)
-  tf1.logging.warning('%s — allowed by flag.', message)
+  logging.warning('%s. ALLOWED by --allow_unused_update_ops: this run reproduces that bug.',
+                  message)
   return unused
 
 
