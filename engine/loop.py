@@ -16,6 +16,7 @@ from absl import logging
 
 from engine import checkpoint as ckpt
 from engine import images
+from engine import towers
 from engine.compat import tf, tf1, keras, K
 from engine.data import make_source
 from engine.errors import NonFiniteLossError, UserError
@@ -47,6 +48,7 @@ class Session:
   """A built, finalized graph with its model, session and data — shared by train, bench, tests."""
 
   def __init__(self, model_cls, config, target=''):
+    towers.check_towers(model_cls, config)
     self.config = config
     self.graph = tf.Graph()
     with self.graph.as_default():
@@ -61,7 +63,8 @@ class Session:
       check_update_ops_used(self.model.networks(),
                             allow_unused=self.model.allow_unused_update_ops())
       self.init_op = tf1.global_variables_initializer()
-      self.sess = tf1.Session(target, graph=self.graph, config=session_config())
+      self.sess = tf1.Session(target, graph=self.graph,
+                             config=towers.session_config(config.num_gpus, session_config()))
       K.set_session(self.sess)
 
   def prepare(self, restore=None):

@@ -14,14 +14,27 @@ graph mode ``tf.config.set_logical_device_configuration`` only works before the 
 import collections
 
 from engine.compat import tf, tf1, UPDATE_OPS
-from engine.train_ops import mark_replica_update_ops
+from engine.errors import UserError
+from engine.train_ops import apply_with_updates, mark_replica_update_ops
 
 PARAMETER_DEVICE = '/cpu:0'
 _VARIABLE_OP_TYPES = {'Variable', 'VariableV2', 'VarHandleOp'}
 
-Towers = collections.namedtuple('Towers', 'losses grads_and_vars update_ops')
+Towers = collections.namedtuple('Towers', 'losses grads_and_vars update_ops outputs')
 Towers.__doc__ = """losses {key: mean over towers}, grads_and_vars {key: averaged}, update_ops
-{key: tower 0's update ops of networks[key]}."""
+{key: tower 0's update ops of networks[key]}, outputs {name: towers' tensors concatenated}."""
+
+
+def check_towers(model_cls, config):
+  """UserError unless ``model_cls`` builds towers and ``--batch_size`` splits evenly."""
+  num = config.num_gpus
+  if num == 1:
+    return
+  if not model_cls.supports_towers:
+    raise UserError(f'--num_gpus={num}: model {model_cls.name} does not build towers '
+                    f'({model_cls.towers_refusal}); use --num_gpus=1')
+  if config.batch_size % num:
+    raise UserError(f'--batch_size={config.batch_size} must be a multiple of --num_gpus={num}')
 
 
 def gpu_count():
@@ -64,21 +77,23 @@ def _new_update_ops(networks, call):
 def build_towers(num_towers, loss_fn, inputs, networks):
   """``loss_fn(*input_slices) -> {key: loss}`` replicated; gradients of loss[key] over networks[key].
 
-  Each loss must be a mean over its slice (then the average of the towers' gradients is the
-  full-batch gradient). With one tower nothing is split or placed: the plain graph.
+  ``loss_fn`` may return ``(losses, outputs)``: ``outputs`` ({name: per-example tensor}) come back
+  concatenated over towers. Each loss must be a mean over its slice (then the average of the
+  towers' gradients is the full-batch gradient). With one tower nothing is split or placed.
   """
   if num_towers == 1:
-    losses, update_ops, _ = _new_update_ops(networks, lambda: loss_fn(*inputs))
+    (losses, outputs), update_ops, _ = _new_update_ops(networks, lambda: _split(loss_fn(*inputs)))
     grads = {key: _gradients(losses[key], net) for key, net in networks.items()}
-    return Towers(losses, grads, update_ops)
+    return Towers(losses, grads, update_ops, outputs)
   slices = [tf.split(tensor, num_towers, axis=0, name='split_batch') for tensor in inputs]
-  tower_losses, tower_grads, update_ops = [], [], None
+  tower_losses, tower_outputs, tower_grads, update_ops = [], [], [], None
   for i, device in enumerate(devices(num_towers)):
     with tf1.device(_placer(device)), tf1.name_scope(f'tower_{i}'):
-      losses, per_network, added = _new_update_ops(
-          networks, lambda i=i: loss_fn(*[s[i] for s in slices]))
+      (losses, outputs), per_network, added = _new_update_ops(
+          networks, lambda i=i: _split(loss_fn(*[s[i] for s in slices])))
       tower_grads.append({key: _gradients(losses[key], net) for key, net in networks.items()})
     tower_losses.append(losses)
+    tower_outputs.append(outputs)
     if i == 0:
       update_ops = per_network
     else:
@@ -86,7 +101,22 @@ def build_towers(num_towers, loss_fn, inputs, networks):
   with tf.device(PARAMETER_DEVICE), tf1.name_scope('average_towers'):
     losses = {key: tf.add_n([t[key] for t in tower_losses]) / num_towers for key in tower_losses[0]}
     grads = {key: average_gradients([t[key] for t in tower_grads]) for key in networks}
-  return Towers(losses, grads, update_ops)
+    outputs = {name: tf.concat([t[name] for t in tower_outputs], axis=0, name=name)
+               for name in tower_outputs[0]}
+  return Towers(losses, grads, update_ops, outputs)
+
+
+def _split(result):
+  return result if isinstance(result, tuple) else (result, {})
+
+
+def apply_towers(towers, key, optimizer, *, counter=None, name=None):
+  """The train op of ``key``'s network: its averaged gradients, after tower 0's update ops."""
+  missing = [v.name for g, v in towers.grads_and_vars[key] if g is None]
+  if missing:
+    raise ValueError(f'loss {key!r} has no gradient for variables: {missing}')
+  return apply_with_updates(optimizer, towers.grads_and_vars[key], towers.update_ops[key],
+                            counter=counter, name=name or f'train_{key}')
 
 
 def _gradients(loss, network):

@@ -73,6 +73,7 @@ class BnRegression(Model):
 
   sample_kind = 'points'
   default_data = 'regression4'
+  towers_refusal = 'its one batch is the 4-example data set, and BN statistics need all 4'
 
   def build(self):
     if self.config.bn_impl == 'keras' and self.config.update_ops == 'network':
