@@ -117,3 +117,72 @@ def test_scope_network_first_built_in_tower_zero_keeps_variables_on_parameter_de
     assert len(tf1.global_variables()) == 2           # kernel and bias, once
     assert {v.device for v in tf1.global_variables()} == {'/cpu:0'}
     assert [v for _, v in towers.grads_and_vars['critic']] == network.trainable_variables
+
+
+def use_norm(monkeypatch, norm):
+  """Build wgan's generator and critic with ``norm`` instead of batch norm."""
+  import models.wgan as wgan  # pylint: disable=import-outside-toplevel
+  for builder in ('dcgan_generator', 'dcgan_critic'):
+    original = getattr(wgan, builder)
+    monkeypatch.setattr(wgan, builder, lambda *a, _f=original, **k: _f(*a, norm=norm, **k))
+
+
+def wgan_session(num_gpus):
+  """A prepared engine Session of a tiny wgan (4 images of 64x64, 4 channels wide)."""
+  from engine.config import make_config  # pylint: disable=import-outside-toplevel
+  from engine.loop import Session  # pylint: disable=import-outside-toplevel
+  import models.wgan as wgan  # pylint: disable=import-outside-toplevel
+  config = make_config(wgan.WGAN.Config, dict(
+      num_gpus=num_gpus, batch_size=4, g_base_channels=4, d_base_channels=4, embedded_size=8,
+      learning_rate_d=1e-2, learning_rate_g=1e-2))
+  session = Session(wgan.WGAN, config)
+  session.prepare()
+  return session
+
+
+def weights(session):
+  model = session.model
+  return session.sess.run(model.critic.trainable_variables + model.generator.trainable_variables)
+
+
+def test_wgan_second_tower_adds_no_variables_and_update_ops_check_passes():
+  counts = []
+  for num_gpus in (1, 2):
+    session = wgan_session(num_gpus)   # Session runs check_update_ops_used (raises on unused)
+    counts.append(len(session.graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES)))
+    model = session.model
+    # 3 BN layers x (mean, variance) x 2 calls (real, fake) x towers
+    assert len(model.critic.update_ops) == 3 * 2 * 2 * num_gpus
+    session.close()
+  assert counts[0] == counts[1]
+
+
+@requires_cpu_towers
+def test_wgan_two_towers_step_equals_one_tower_with_per_example_normalisation(monkeypatch):
+  # Layer norm is per example, so the split batch sees the same function; with batch norm each
+  # tower normalises by its own slice's statistics (as TF1 multi-GPU code did) and they differ.
+  rng = np.random.default_rng(0)
+  x = rng.uniform(-1, 1, (4, 64, 64, 3)).astype(np.float32)
+  z = rng.standard_normal((4, 100)).astype(np.float32)
+  use_norm(monkeypatch, 'layer')
+  deltas = []
+  initial = None
+  for num_gpus in (1, 2):
+    session = wgan_session(num_gpus)
+    model = session.model
+    variables = model.critic.trainable_variables + model.generator.trainable_variables
+    if initial is None:
+      initial = weights(session)
+    for variable, value in zip(variables, initial):
+      variable.load(value, session.sess)
+    session.sess.run(model.d_train, {model.x: x, model.z: z, model.learning_phase: 1})
+    session.sess.run(model.g_train, {model.z: z, model.learning_phase: 1})
+    deltas.append([after - before for after, before in zip(weights(session), initial)])
+    session.close()
+  largest = max(np.abs(d).max() for d in deltas[0])
+  moved = sum(np.abs(d).max() > 1e-3 * largest for d in deltas[0])
+  assert moved >= len(deltas[0]) - 1   # all but the critic's output bias (gradient exactly 0)
+  for single, split in zip(*deltas):
+    # Tolerance: float32 rounding in two half-batch means vs one full-batch mean, relative to the
+    # largest weight change of the step (RMSProp's first step is ~lr * g / sqrt(0.9)).
+    np.testing.assert_allclose(split, single, rtol=1e-4, atol=1e-5 * largest)
