@@ -2,10 +2,17 @@
 import numpy as np
 import pytest
 
+import models.wgan as wgan
 from engine.compat import tf, tf1, keras
-from engine.network import KerasNetwork
-from engine.towers import build_towers, devices, gpu_count, session_config, tower_grads
+from engine.config import make_config
+from engine.errors import UserError
+from engine.loop import Session
+from engine.network import KerasNetwork, VariableScopeNetwork
+from engine.towers import (build_towers, check_towers, devices, gpu_count, session_config,
+                           tower_grads)
+from engine.towers_bench import bench_towers
 from engine.train_ops import apply_with_updates, check_update_ops_used
+from models.bn_regression import BnRegression
 
 BATCH = 8   # 2B with B = 4 per tower
 requires_cpu_towers = pytest.mark.skipif(gpu_count() >= 2, reason='GPUs present: towers use them')
@@ -107,7 +114,6 @@ def test_second_tower_adds_no_variables_and_updates_come_from_tower_zero():
 
 @requires_cpu_towers
 def test_scope_network_first_built_in_tower_zero_keeps_variables_on_parameter_device():
-  from engine.network import VariableScopeNetwork  # pylint: disable=import-outside-toplevel
   graph = tf.Graph()
   with graph.as_default():
     network = VariableScopeNetwork('critic', lambda xs: tf1.layers.dense(xs, 1))
@@ -121,7 +127,6 @@ def test_scope_network_first_built_in_tower_zero_keeps_variables_on_parameter_de
 
 def use_norm(monkeypatch, norm):
   """Build wgan's generator and critic with ``norm`` instead of batch norm."""
-  import models.wgan as wgan  # pylint: disable=import-outside-toplevel
   for builder in ('dcgan_generator', 'dcgan_critic'):
     original = getattr(wgan, builder)
     monkeypatch.setattr(wgan, builder, lambda *a, _f=original, **k: _f(*a, norm=norm, **k))
@@ -129,9 +134,6 @@ def use_norm(monkeypatch, norm):
 
 def wgan_session(num_gpus):
   """A prepared engine Session of a tiny wgan (4 images of 64x64, 4 channels wide)."""
-  from engine.config import make_config  # pylint: disable=import-outside-toplevel
-  from engine.loop import Session  # pylint: disable=import-outside-toplevel
-  import models.wgan as wgan  # pylint: disable=import-outside-toplevel
   config = make_config(wgan.WGAN.Config, dict(
       num_gpus=num_gpus, batch_size=4, g_base_channels=4, d_base_channels=4, embedded_size=8,
       learning_rate_d=1e-2, learning_rate_g=1e-2))
@@ -186,3 +188,21 @@ def test_wgan_two_towers_step_equals_one_tower_with_per_example_normalisation(mo
     # Tolerance: float32 rounding in two half-batch means vs one full-batch mean, relative to the
     # largest weight change of the step (RMSProp's first step is ~lr * g / sqrt(0.9)).
     np.testing.assert_allclose(split, single, rtol=1e-4, atol=1e-5 * largest)
+
+
+def test_model_without_towers_refuses_num_gpus_with_a_clear_message():
+  with pytest.raises(UserError, match='--num_gpus=2: model bn_regression does not build towers'):
+    check_towers(BnRegression, make_config(BnRegression.Config, dict(num_gpus=2)))
+
+
+def test_batch_must_split_evenly_between_towers():
+  with pytest.raises(UserError, match='--batch_size=9 must be a multiple of --num_gpus=2'):
+    check_towers(wgan.WGAN, make_config(wgan.WGAN.Config, dict(num_gpus=2, batch_size=9)))
+
+
+@pytest.mark.slow
+def test_bench_towers_reports_steps_per_second_for_one_and_two_towers(capsys):
+  results = bench_towers('wgan', steps=1, overrides=dict(
+      batch_size=4, g_base_channels=4, d_base_channels=4, embedded_size=8))
+  assert {1, 2} <= set(results) and all(rate > 0 for rate in results.values())
+  assert 'towers wgan N=2' in capsys.readouterr().out
