@@ -32,6 +32,7 @@ class TrainResult:
   losses: list = dataclasses.field(default_factory=list)   # [(step, {name: value})]
   checkpoint: str = ''
   report: dict = dataclasses.field(default_factory=dict)
+  step_seconds: list = dataclasses.field(default_factory=list)   # wall time of each iteration
 
 
 def run_dir_of(model_cls, config):
@@ -138,6 +139,7 @@ class _Loop:
     last_saved = self.step
     try:
       while self.step < self.end:
+        started = time.perf_counter()
         losses = model.iteration(sess, self.step)
         self.step += 1
         _check_finite(losses, self.step, last_saved, self.run_dir)
@@ -147,6 +149,7 @@ class _Loop:
         if self.step % self.config.save_every_steps == 0 or self.step == self.end:
           result.checkpoint = self._save()
           last_saved = self.step
+        result.step_seconds.append(time.perf_counter() - started)
       result.report = model.final_report(sess)
       if result.report:
         logging.info('Final report: %s', _format(result.report))

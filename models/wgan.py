@@ -76,7 +76,7 @@ class WGAN(Model):
     built = towers.build_towers(config.num_gpus, self._losses, [self.x, self.z],
                                 {'critic': self.critic, 'generator': self.generator})
     self.d_loss, self.g_loss = built.losses['critic'], built.losses['generator']
-    self.fake = built.outputs['fake']
+    self.fake, self.real_scores = built.outputs['fake'], built.outputs['real_scores']
 
     self.critic_updates = step_counter('critic_updates')
     self.generator_updates = step_counter('generator_updates')
@@ -99,7 +99,8 @@ class WGAN(Model):
     fake = self.generator(z)
     real_scores, fake_scores = self.critic(x), self.critic(fake)
     return ({'critic': losses.wasserstein_critic_loss(real_scores, fake_scores),
-             'generator': losses.wasserstein_generator_loss(fake_scores)}, {'fake': fake})
+             'generator': losses.wasserstein_generator_loss(fake_scores)},
+            {'fake': fake, 'real_scores': real_scores})
 
   def networks(self):
     return [self.generator, self.critic]
