@@ -3,9 +3,7 @@
 Towers run on logical CPU devices when there are fewer GPUs than towers: on CPU that measures the
 tower machinery's overhead (both devices share the same cores), not a speed-up.
 """
-import time
-
-from engine import registry
+from engine import bench, registry
 from engine.config import make_config
 from engine.loop import Session
 from engine.towers import devices, gpu_count
@@ -15,32 +13,30 @@ DEFAULT_OVERRIDES = {'wgan': dict(batch_size=16, g_base_channels=16, d_base_chan
                                   embedded_size=512)}
 
 
-def steps_per_second(model_name, num_towers, steps, overrides=None):
-  """Iterations/s of ``model_name`` with ``num_towers`` towers, after one warm-up iteration."""
+def steps_per_second(model_name, num_towers, steps, **overrides):
+  """Iterations/s (1 / median seconds) of ``model_name`` with ``num_towers`` towers."""
   model_cls = registry.get(model_name)
-  settings = dict(DEFAULT_OVERRIDES.get(model_name, {}), **(overrides or {}))
+  settings = dict(DEFAULT_OVERRIDES.get(model_name, {}), **overrides)
   config = make_config(model_cls.Config, dict(settings, num_gpus=num_towers))
   session = Session(model_cls, config)
   try:
     session.prepare()
     with session.graph.as_default():
-      session.model.iteration(session.sess, 0)
-      start = time.perf_counter()
-      for step in range(1, steps + 1):
-        session.model.iteration(session.sess, step)
-      return steps / (time.perf_counter() - start)
+      timing = bench.time_iterations(lambda step: session.model.iteration(session.sess, step),
+                                     iterations=steps, warmup=1)
+    return 1.0 / timing['median']
   finally:
     session.close()
 
 
-def bench_towers(model_name='wgan', tower_counts=(1, 2), steps=5, overrides=None):
-  """Print and return {towers: steps/s}; adds all GPUs as one more count when there are > 2."""
+def bench_towers(model_name='wgan', tower_counts=(1, 2), steps=5, **overrides):
+  """Print and return {towers: steps/s}; adds all GPUs as one more count when there are more."""
   counts = list(tower_counts)
   if gpu_count() > max(counts):
     counts.append(gpu_count())
   results = {}
   for num in counts:
-    results[num] = steps_per_second(model_name, num, steps, overrides)
+    results[num] = steps_per_second(model_name, num, steps, **overrides)
     print(f'towers {model_name} N={num} on {",".join(devices(num))}: '
-          f'{results[num]:.3f} steps/s ({steps} iterations)', flush=True)
+          f'{results[num]:.3f} steps/s (median of {steps} iterations)', flush=True)
   return results

@@ -124,10 +124,12 @@ class BnRegression(Model):
     return {self.x: INPUTS, self.y: LABELS, self.training: training}
 
   def iteration(self, sess, step):
+    """One Adam step; the test tower's loss after it, so the curves show the bug."""
     batch = self.data.image_sample(self.config.batch_size)   # the 4 rows, shuffled
-    _, loss = sess.run([self.train_op, self.loss],
-                       {self.x: batch[:, :1], self.y: batch[:, 1:], self.training: True})
-    return {'loss': float(loss)}
+    feed = {self.x: batch[:, :1], self.y: batch[:, 1:], self.training: True}
+    _, loss = sess.run([self.train_op, self.loss], feed)
+    test_loss = sess.run(self.test_loss, feed)
+    return {'loss': float(loss), 'test_loss': float(test_loss)}
 
   def sample(self, sess, num):
     """(input, test-tower output) per example: the fit as the evaluation sees it."""

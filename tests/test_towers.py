@@ -202,7 +202,7 @@ def test_batch_must_split_evenly_between_towers():
 
 @pytest.mark.slow
 def test_bench_towers_reports_steps_per_second_for_one_and_two_towers(capsys):
-  results = bench_towers('wgan', steps=1, overrides=dict(
-      batch_size=4, g_base_channels=4, d_base_channels=4, embedded_size=8))
+  results = bench_towers('wgan', steps=1, batch_size=4, g_base_channels=4, d_base_channels=4,
+                         embedded_size=8)
   assert {1, 2} <= set(results) and all(rate > 0 for rate in results.values())
   assert 'towers wgan N=2' in capsys.readouterr().out
