@@ -11,7 +11,6 @@ import math
 import os
 import time
 
-import numpy as np
 from absl import logging
 
 from engine import checkpoint as ckpt
@@ -276,9 +275,3 @@ class _LossLog:
   def close(self):
     self.handle.close()
 
-
-def as_array(losses, names=None):
-  """[(step, {name: value})] -> (steps, names, values float64 [steps, names])."""
-  names = names or list(losses[0][1]) if losses else []
-  return ([s for s, _ in losses], names,
-          np.array([[values[n] for n in names] for _, values in losses], np.float64))
