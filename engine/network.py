@@ -1,7 +1,9 @@
 """Networks own their variables and remember the update ops each call creates.
 
-Two kinds, one interface (Sonnet v1's idea): ``KerasNetwork`` wraps a Keras model, ``ScopeNetwork``
-wraps a function of TF1 layers in a ``tf1.make_template`` so every call shares one variable scope.
+Three kinds, one interface (Sonnet v1's idea): ``KerasNetwork`` wraps a Keras model,
+``ScopeNetwork`` wraps a function of TF1 layers in a ``tf1.make_template`` so every call shares one
+variable scope, ``VariableScopeNetwork`` runs such a function the documented TF1 way
+(``variable_scope(name)``, then ``reuse=True``) and also gathers the Keras layers it tracks.
 Variables come from what the network created, never from name matching; update ops are the ones
 a call added (Keras ``layer.updates`` or the ``UPDATE_OPS`` collection), so a train op can run
 exactly its own network's updates.
