@@ -1,1 +1,2 @@
 """Imports the modules that register the built-in data sources."""
+import engine.data.glyphs  # noqa: F401  (glyphs28, mnist_npz)
