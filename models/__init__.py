@@ -1,3 +1,4 @@
 """Registered training styles. Importing this package registers every model."""
 import engine  # noqa: F401  (compat first)
-import models.dcgan  # noqa: F401
+from models import dcgan  # noqa: F401
+from models import wgan  # noqa: F401
