@@ -104,9 +104,13 @@ class DCGAN(Model):
                                      'end).', lower=0)
     save_every_steps: int = hparam(1000, 'Checkpoint every N iterations (and at the end).',
                                    lower=1)
+    export_every_epochs: int = hparam(0, 'Save Keras HDF5 weights (g_/d_{epoch}epoch.h5) every N '
+                                      'epochs (0 = off; an epoch of glyphs28 is 157 iterations).',
+                                      lower=0)
 
   default_data = 'glyphs28'
   sample_kind = 'images'
+  example_shape = IMAGE_SHAPE
 
   def build(self):
     config = self.config
