@@ -12,6 +12,7 @@ combined model the frozen D normalises with its moving statistics while D itself
 statistics — the documented TF2 failure.
 """
 import dataclasses
+import warnings
 
 import numpy as np
 from absl import logging
@@ -80,9 +81,11 @@ def make_keras_functions(generator, discriminator, gan):
   They are built after the freeze, exactly as the first ``train_on_batch`` call would build them,
   so which BatchNormalization updates each one runs is what Keras decides at that point.
   """
-  discriminator._make_train_function()   # pylint: disable=protected-access
-  gan._make_train_function()             # pylint: disable=protected-access
-  generator._make_predict_function()     # pylint: disable=protected-access
+  with warnings.catch_warnings():         # Keras' own deprecation notice about state_updates
+    warnings.filterwarnings('ignore', message='.*state_updates', category=UserWarning)
+    discriminator._make_train_function()   # pylint: disable=protected-access
+    gan._make_train_function()             # pylint: disable=protected-access
+    generator._make_predict_function()     # pylint: disable=protected-access
 
 
 @register('dcgan')
