@@ -61,7 +61,7 @@ def _render(segments, rng, count):
       [rng.uniform(0.8, 1.1, count), np.ones(count)], axis=1)          # (count, 2) x/y scale
   shift = 14.0 + rng.uniform(-1.5, 1.5, (count, 2))
   width = rng.uniform(0.9, 1.8, count)
-  points = segments.reshape(-1, 2).astype(np.float32) - 0.5                               # centred unit box
+  points = segments.reshape(-1, 2).astype(np.float32) - 0.5            # centred unit box
   points = points[None] * scale[:, None, :]
   points = np.stack([points[..., 0] + slant[:, None] * points[..., 1], points[..., 1]], axis=-1)
   cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
