@@ -210,14 +210,20 @@ def write_grids(runs, img_dir):
   """One 8x8 grid per run of its final samples, and v1 | v2 side by side for each seed."""
   from engine import images  # pylint: disable=import-outside-toplevel
   from PIL import Image  # pylint: disable=import-outside-toplevel
-  paths = {}
+
+  def save(grid, path):
+    Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(path)
+
+  grids = {}
   for (bn, seed), record in sorted(runs.items()):
-    grid = images.image_grid(load_samples(record, snapshots(record)[-1])[:64], columns=8)
-    path = os.path.join(img_dir, f'dcgan_{bn}_seed{seed}.png')
-    Image.fromarray(grid[..., 0]).resize((grid.shape[1] * 2, grid.shape[0] * 2),
-                                         Image.NEAREST).save(path)
-    paths[(bn, seed)] = path
-  return paths
+    grids[(bn, seed)] = images.image_grid(
+        load_samples(record, snapshots(record)[-1])[:64], columns=8)[..., 0]
+    save(grids[(bn, seed)], os.path.join(img_dir, f'dcgan_{bn}_seed{seed}.png'))
+  for seed in sorted({seed for _, seed in runs}):
+    if ('v1', seed) in grids and ('v2', seed) in grids:
+      gap = np.full((grids[('v1', seed)].shape[0], 8), 128, np.uint8)
+      save(np.concatenate([grids[('v1', seed)], gap, grids[('v2', seed)]], axis=1),
+           os.path.join(img_dir, f'dcgan_v1_vs_v2_seed{seed}.png'))
 
 
 def report(runs_dir, docs_dir):
