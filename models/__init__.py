@@ -1,3 +1,4 @@
 """Registered training styles. Importing this package registers every model."""
 import engine  # noqa: F401  (compat first)
-import models.unrolled_gan  # noqa: F401,E402
+from models import unrolled_gan  # noqa: F401
+from models import wgan  # noqa: F401

@@ -1,0 +1,63 @@
+"""Shared Keras network builders (Functional API): DCGAN-style 64x64 generator and critic.
+
+Both follow the DCGAN recipe the documented WGAN code uses: 4x4 kernels, stride 2, 'same' padding.
+The generator maps z to a 4x4 map and doubles it four times to 64x64x3 (tanh); the critic halves
+64x64 four times to 4x4 and ends in one unbounded score (no sigmoid: a Wasserstein critic).
+``base_channels`` is the width of the outermost hidden layer (DCGAN: 64); the inner layers double it.
+"""
+from engine.compat import keras
+
+_NORMS = ('batch', 'layer', 'none')
+
+
+def _normalization(norm, name):
+  if norm == 'batch':
+    return keras.layers.BatchNormalization(name=name)
+  if norm == 'layer':
+    return keras.layers.LayerNormalization(name=name)
+  if norm == 'none':
+    return None
+  raise ValueError(f'norm must be one of {_NORMS}, got {norm!r}')
+
+
+def dcgan_generator(z_dim=100, base_channels=64, image_shape=(64, 64, 3), norm='batch',
+                    name='generator'):
+  """z -> Dense(4x4x8c) -> [ConvT(4, s2) -> norm -> ReLU] x3 -> ConvT(channels, 4, s2) -> tanh."""
+  height, width, channels = image_shape
+  if height != width or height % 16:
+    raise ValueError(f'image side must be square and divisible by 16, got {image_shape}')
+  start = height // 16
+  z = keras.Input((z_dim,), name='z')
+  h = keras.layers.Dense(start * start * base_channels * 8, name='project')(z)
+  h = keras.layers.Reshape((start, start, base_channels * 8))(h)
+  norm_layer = _normalization(norm, 'project_norm')
+  if norm_layer is not None:
+    h = norm_layer(h)
+  h = keras.layers.ReLU()(h)
+  for i, multiple in enumerate((4, 2, 1)):
+    h = keras.layers.Conv2DTranspose(base_channels * multiple, 4, strides=2, padding='same',
+                                     name=f'deconv{i}')(h)
+    norm_layer = _normalization(norm, f'deconv{i}_norm')
+    if norm_layer is not None:
+      h = norm_layer(h)
+    h = keras.layers.ReLU()(h)
+  h = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding='same', name='to_image')(h)
+  images = keras.layers.Activation('tanh')(h)
+  return keras.Model(z, images, name=name)
+
+
+def dcgan_critic(base_channels=64, image_shape=(64, 64, 3), norm='batch', name='critic'):
+  """image -> Conv(c, 4, s2) -> LReLU -> [Conv(4, s2) -> norm -> LReLU] x3 -> Dense(1), no sigmoid."""
+  images = keras.Input(image_shape, name='image')
+  h = keras.layers.Conv2D(base_channels, 4, strides=2, padding='same', name='conv0')(images)
+  h = keras.layers.LeakyReLU(0.2)(h)
+  for i, multiple in enumerate((2, 4, 8), start=1):
+    h = keras.layers.Conv2D(base_channels * multiple, 4, strides=2, padding='same',
+                            name=f'conv{i}')(h)
+    norm_layer = _normalization(norm, f'conv{i}_norm')
+    if norm_layer is not None:
+      h = norm_layer(h)
+    h = keras.layers.LeakyReLU(0.2)(h)
+  h = keras.layers.Flatten()(h)
+  score = keras.layers.Dense(1, name='score')(h)
+  return keras.Model(images, score, name=name)
