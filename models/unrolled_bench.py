@@ -42,7 +42,7 @@ def _block_times(fn, blocks, per_block):
 
 def time_per_iteration(overrides, warmup=20, blocks=5, per_block=40):
   sess, model = _session(overrides)
-  step = iter(range(1, 10 ** 9))
+  step = iter(range(10 ** 9))
   _block_times(lambda: model.iteration(sess, next(step)), 1, warmup)
   median = float(np.median(_block_times(lambda: model.iteration(sess, next(step)), blocks,
                                         per_block)))
@@ -54,7 +54,7 @@ def first_vs_last(overrides, iterations=2000, window=100):
   """Mean seconds per iteration of the first and last ``window`` iterations of one long run."""
   sess, model = _session(overrides)
   times = []
-  for step in range(1, iterations + 1):
+  for step in range(iterations):
     start = time.perf_counter()
     model.iteration(sess, step)
     times.append(time.perf_counter() - start)
@@ -67,7 +67,7 @@ def first_vs_last(overrides, iterations=2000, window=100):
 def restore_cost(kind, repeats=300):
   """Seconds per snapshot save + restore of the default discriminator state."""
   sess, model = _session(dict(unroll_steps=5, snapshot_kind=kind))
-  model.iteration(sess, 1)
+  model.iteration(sess, 0)
 
   def save_restore():
     model.snapshot.save(sess)

@@ -44,12 +44,14 @@ def train_tracked(overrides, data_name, snapshot_steps=()):
     with tf1.Session(graph=graph, config=threads) as sess:
       sess.run(init)
       start = time.time()
-      for step in range(1, config.train_steps + 1):
-        values = model.iteration(sess, step)
+      for done in range(config.train_steps):
+        values = model.iteration(sess, done)
+        step = done + 1
         if step % 50 == 0:
           losses.append((step, values['d_loss'], values['g_loss']))
-        if 'modes' in values:
-          history.append((step, *[values[m] for m in METRIC_NAMES]))
+        if config.metrics_every_steps and step % config.metrics_every_steps == 0:
+          report = model.final_report(sess)
+          history.append((step, *[report[m] for m in METRIC_NAMES]))
         if step in snapshot_steps:
           snapshots[step] = model.sample(sess, EVAL_SAMPLES // 5)
       final = model.final_report(sess)

@@ -18,9 +18,9 @@ from tests.unrolled_helpers import TINY, build_model
 ])
 def test_unrolled_restore_does_not_grow_graph(overrides):
   graph, sess, model = build_model(**overrides)
-  model.iteration(sess, 1)
+  model.iteration(sess, 0)
   ops = len(graph.get_operations())
-  for step in range(2, 102):
+  for step in range(1, 101):
     model.iteration(sess, step)
   assert len(graph.get_operations()) == ops   # graph deliberately not finalized: growth would show
   sess.close()
@@ -52,7 +52,7 @@ def test_unrolled_iteration_restores_discriminator_and_slots_to_first_update(kin
     num_d_vars = len(model.discriminator.trainable_variables)
   state, seen = _record_first_update(model, sess)
   assert len(state) == 3 * num_d_vars + 2   # weights, Adam m and v, beta1/beta2 powers
-  for step in range(1, 4):
+  for step in range(3):
     generator_before = sess.run(generator_vars)
     model.iteration(sess, step)
     assert any(not np.array_equal(a, b) for a, b in zip(seen['looked_ahead'], seen['first']))
@@ -72,7 +72,7 @@ def test_weights_only_snapshot_lets_look_ahead_leak_into_adam_moments():
   model.snapshot.save(sess)
   slot_at_save = sess.run(slot)
   model.snapshot.restore(sess)
-  model.iteration(sess, 1)
+  model.iteration(sess, 0)
   assert not np.array_equal(sess.run(slot), slot_at_save)
   sess.close()
 
@@ -114,7 +114,7 @@ def test_zero_unroll_steps_match_plain_alternating_gan():
   replay.set_state(model.data.state())
   batches = [[(replay.image_sample(16), replay.noise_sample(16, 4)) for _ in range(2)]
              for _ in range(10)]
-  for step in range(1, 11):
+  for step in range(10):
     model.iteration(sess, step)
   trained = {v.op.name: value for v, value in zip(variables, sess.run(variables))}
   reference = _plain_alternating_gan(model.config, initial, batches)
