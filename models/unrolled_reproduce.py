@@ -83,7 +83,8 @@ def sweep(cache_dir, datasets, unroll_steps, seeds, overrides, processes=1, snap
   for data_name in datasets:
     for k in unroll_steps:
       for seed in seeds:
-        path = os.path.join(cache_dir, f'{data_name}_k{k}_seed{seed}.json')
+        name = f'{data_name}_k{k}_{overrides.get("unroll_mode", "documented")}_{steps}steps'
+        path = os.path.join(cache_dir, f'{name}_seed{seed}.json')
         paths[(data_name, k, seed)] = path
         if not os.path.exists(path):
           run = dict(overrides, unroll_steps=k, seed=seed)
