@@ -168,3 +168,42 @@ def test_unroll_flags_are_validated():
     make_config(UnrolledGAN.Config, dict(TINY, unroll_mode='exact'))
   with pytest.raises(UserError, match='unroll_steps'):
     make_config(UnrolledGAN.Config, dict(TINY, unroll_steps=-1))
+
+
+def test_documented_first_attempt_grows_graph():
+  """The check above can fail: restoring with tf.assign(var, numpy value) in the loop adds ops."""
+  graph, sess, model = build_model(unroll_steps=2)
+  state = model.snapshot.variables
+
+  def leaky_restore(s):
+    with graph.as_default():
+      s.run([tf1.assign(v, value) for v, value in zip(state, model.snapshot.values)])
+  model.snapshot.restore = leaky_restore
+  model.iteration(sess, 0)
+  ops = len(graph.get_operations())
+  model.iteration(sess, 1)
+  assert len(graph.get_operations()) >= ops + 2 * len(state)   # a constant and an assign each
+  sess.close()
+
+
+def test_adam_unroll_values_equal_real_adam_steps():
+  """The k unrolled tensors equal the variables after the real Adam op ran k times on one batch."""
+  graph, sess, model = build_model(unroll_steps=3, unroll_mode='differentiable')
+  with graph.as_default():
+    variables = model.discriminator.trainable_variables
+    from engine.unroll import adam_unroll  # pylint: disable=import-outside-toplevel
+    from models.unrolled_gan import discriminator_loss  # pylint: disable=import-outside-toplevel
+
+    def loss_at(params):
+      with model.discriminator.substitution.substitute(variables, params):
+        return discriminator_loss(model.discriminator(model.real), model.discriminator(model.fake))
+    unrolled = adam_unroll(loss_at, variables, model.d_optimizer, 3)
+  sess.run(model.d_train, model._feed())  # pylint: disable=protected-access
+  feed = model._feed()  # pylint: disable=protected-access
+  predicted, before = sess.run(unrolled, feed), sess.run(variables)
+  assert not all(np.allclose(p, b, rtol=1e-5, atol=1e-6) for p, b in zip(predicted, before))
+  for _ in range(3):
+    sess.run(model.d_train, feed)
+  for value, expected in zip(predicted, sess.run(variables)):
+    np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
+  sess.close()
