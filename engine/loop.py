@@ -11,7 +11,6 @@ import math
 import os
 import time
 
-import numpy as np
 from absl import logging
 
 from engine import checkpoint as ckpt
@@ -31,6 +30,7 @@ class TrainResult:
   losses: list = dataclasses.field(default_factory=list)   # [(step, {name: value})]
   checkpoint: str = ''
   report: dict = dataclasses.field(default_factory=dict)
+  step_seconds: list = dataclasses.field(default_factory=list)   # wall time of each iteration
 
 
 def run_dir_of(model_cls, config):
@@ -135,6 +135,7 @@ class _Loop:
     last_saved = self.step
     try:
       while self.step < self.end:
+        started = time.perf_counter()
         losses = model.iteration(sess, self.step)
         self.step += 1
         _check_finite(losses, self.step, last_saved, self.run_dir)
@@ -144,6 +145,7 @@ class _Loop:
         if self.step % self.config.save_every_steps == 0 or self.step == self.end:
           result.checkpoint = self._save()
           last_saved = self.step
+        result.step_seconds.append(time.perf_counter() - started)
       result.report = model.final_report(sess)
       if result.report:
         logging.info('Final report: %s', _format(result.report))
@@ -270,9 +272,3 @@ class _LossLog:
   def close(self):
     self.handle.close()
 
-
-def as_array(losses, names=None):
-  """[(step, {name: value})] -> (steps, names, values float64 [steps, names])."""
-  names = names or list(losses[0][1]) if losses else []
-  return ([s for s, _ in losses], names,
-          np.array([[values[n] for n in names] for _, values in losses], np.float64))
