@@ -41,6 +41,7 @@ def _block_times(fn, blocks, per_block):
 
 
 def time_per_iteration(overrides, warmup=20, blocks=5, per_block=40):
+  """Median over ``blocks`` of the seconds per iteration in a block of ``per_block``."""
   sess, model = _session(overrides)
   step = iter(range(10 ** 9))
   _block_times(lambda: model.iteration(sess, next(step)), 1, warmup)
@@ -64,9 +65,9 @@ def first_vs_last(overrides, iterations=2000, window=100):
   return float(np.median(times[10:10 + window])), float(np.median(times[-window:]))
 
 
-def restore_cost(kind, repeats=300):
+def restore_cost(kind, repeats=300, **overrides):
   """Seconds per snapshot save + restore of the default discriminator state."""
-  sess, model = _session(dict(unroll_steps=5, snapshot_kind=kind))
+  sess, model = _session(dict(overrides, unroll_steps=5, snapshot_kind=kind))
   model.iteration(sess, 0)
 
   def save_restore():
@@ -77,12 +78,18 @@ def restore_cost(kind, repeats=300):
   return median
 
 
-def bench_unrolled(unroll_steps=(0, 1, 5, 10), long_run=2000, log=print):
-  """Print the timings and ratios; return them as a dict."""
+def bench_unrolled(iterations=40, rounds=5, unroll_steps=(0, 1, 5, 10), long_run=2000, log=print,
+                   **overrides):
+  """Print the timings and ratios (``rounds`` blocks of ``iterations``); return them as a dict."""
+  overrides = {k: v for k, v in overrides.items() if k not in ('unroll_steps', 'unroll_mode',
+                                                               'snapshot_kind')}
+
+  def per_iteration(**settings):
+    return time_per_iteration(dict(overrides, **settings), blocks=rounds, per_block=iterations)
   results = {}
   base = None
   for k in unroll_steps:
-    seconds = time_per_iteration(dict(unroll_steps=k))
+    seconds = per_iteration(unroll_steps=k)
     base = base or seconds
     results[f'k{k}_ms'] = 1000 * seconds
     log(f'unroll_steps={k:2d} (documented): {1000 * seconds:7.2f} ms/iteration  '
@@ -94,16 +101,16 @@ def bench_unrolled(unroll_steps=(0, 1, 5, 10), long_run=2000, log=print):
   results.update(ms_per_unroll_step=float(slope), linear_fit_max_relative_residual=residual)
   log(f'linear fit: {intercept:.2f} ms + {slope:.2f} ms * k (max relative residual {residual:.1%})')
   for k in (1, 5):
-    seconds = time_per_iteration(dict(unroll_steps=k, unroll_mode='differentiable'))
+    seconds = per_iteration(unroll_steps=k, unroll_mode='differentiable')
     results[f'differentiable_k{k}_ms'] = 1000 * seconds
     log(f'unroll_steps={k:2d} (differentiable): {1000 * seconds:7.2f} ms/iteration')
-  first, last = first_vs_last(dict(unroll_steps=5), iterations=long_run)
+  first, last = first_vs_last(dict(overrides, unroll_steps=5), iterations=long_run)
   results.update(first_100_ms=1000 * first, last_100_ms=1000 * last, last_over_first=last / first)
   log(f'k=5, {long_run} iterations: first 100 {1000 * first:.2f} ms, last 100 {1000 * last:.2f} ms, '
       f'ratio {last / first:.2f}')
   for kind in ('placeholder', 'device'):
-    results[f'{kind}_save_restore_ms'] = 1000 * restore_cost(kind)
-    results[f'{kind}_k5_ms'] = 1000 * time_per_iteration(dict(unroll_steps=5, snapshot_kind=kind))
+    results[f'{kind}_save_restore_ms'] = 1000 * restore_cost(kind, **overrides)
+    results[f'{kind}_k5_ms'] = 1000 * per_iteration(unroll_steps=5, snapshot_kind=kind)
   log(f'save+restore: placeholder {results["placeholder_save_restore_ms"]:.3f} ms, device '
       f'{results["device_save_restore_ms"]:.3f} ms, ratio '
       f'{results["placeholder_save_restore_ms"] / results["device_save_restore_ms"]:.2f}; '
