@@ -16,6 +16,7 @@ from engine.errors import UserError
 # model name -> 'module:function' (imported lazily: each benchmark may build large graphs)
 BENCHMARKS = {
     'wgan': 'models.wgan_bench:bench_wgan',
+    'unrolled_gan': 'models.unrolled_bench:bench_unrolled',
 }
 
 
