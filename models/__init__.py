@@ -1,2 +1,3 @@
 """Registered training styles. Importing this package registers every model."""
 import engine  # noqa: F401  (compat first)
+from models import wgan_gp  # noqa: F401,E402
