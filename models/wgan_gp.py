@@ -54,11 +54,15 @@ class WganGpConfig(TrainConfig):
 
 
 def mlp(input_dim, output_dim, hidden_layers, hidden_units, name):
-  """Input -> [Dense(hidden_units) -> ReLU] x hidden_layers -> Dense(output_dim), no output nonlinearity."""
+  """Input -> [Dense(hidden_units) -> ReLU] x hidden_layers -> Dense(output_dim), linear output.
+
+  Hidden layers use He-uniform initialisation, as the authors' toy code (tflib Linear, 'he').
+  """
   inputs = keras.Input((input_dim,), name='inputs')
   h = inputs
   for i in range(hidden_layers):
-    h = keras.layers.Dense(hidden_units, activation='relu', name=f'hidden{i}')(h)
+    h = keras.layers.Dense(hidden_units, activation='relu', kernel_initializer='he_uniform',
+                           name=f'hidden{i}')(h)
   outputs = keras.layers.Dense(output_dim, name='outputs')(h)
   return keras.Model(inputs, outputs, name=name)
 
