@@ -17,6 +17,7 @@ import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
 tf.compat.v1.disable_eager_execution()
+tf.get_logger().setLevel('ERROR')   # TF1-API deprecation notices would drown the progress lines
 
 tf1 = tf.compat.v1
 K = tf.compat.v1.keras.backend

@@ -33,6 +33,8 @@ class TrainConfig:
   data: str = hparam('embedded', "Data source: 'embedded' (the model's generated default) or a "
                      "loader name (folder, npz, hdf5, ring, grid, ...).")
   data_path: str = hparam('', 'Path for file-based data sources (image folder, .npz, .h5).')
+  data_key: str = hparam('', 'Array name inside a .npz/HDF5 file (default: the first of images, '
+                         'x_train, x).')
   data_chunk_size: int = hparam(0, 'Examples held in memory at once when streaming a data source '
                                 '(0 = load it all).', lower=0)
   log_every_steps: int = hparam(10, 'Progress line (losses, steps/s, ETA) every N iterations.',
@@ -43,6 +45,8 @@ class TrainConfig:
                                    '(0 = only at the end).', lower=0)
   save_every_steps: int = hparam(500, 'Checkpoint every N iterations (and always at the end).',
                                  lower=1)
+  export_every_epochs: int = hparam(1, 'Save Keras HDF5 weights ({prefix}_{epoch}epoch.h5) every '
+                                    'N epochs (0 = off).', lower=0)
   keep_checkpoints: int = hparam(5, 'Checkpoints kept in the run directory.', lower=1)
   resume: bool = hparam(True, 'Resume from the run directory\'s latest checkpoint when there is '
                         'one; with --noresume an existing checkpoint is an error (nothing is '

@@ -1,1 +1,3 @@
 """Imports the modules that register the built-in data sources."""
+import engine.data.loaders  # noqa: F401
+import engine.data.shapes  # noqa: F401

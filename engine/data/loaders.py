@@ -1,0 +1,223 @@
+"""Real data loaders: image folders (png/jpg), ``.npz`` and HDF5, streamed in chunks.
+
+Each loader is a ``Reader`` (how many examples, read a sorted index list); ``ChunkedSampler`` pages
+through a shuffled epoch ``chunk_size`` examples at a time (the documented sampler's ``reload()``),
+so a data set larger than memory (CelebA, >200k images) trains with bounded memory. Arrays are
+served as float32 in [-1, 1]: uint8 is scaled from [0, 255]; float data must already be in [-1, 1].
+"""
+import os
+
+import numpy as np
+
+from engine.data.source import Sampler, register_source
+from engine.errors import UserError
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
+ARRAY_KEYS = ('images', 'x_train', 'x')
+
+
+class Reader:
+  """Random access to a data set on disk."""
+  num_examples = 0
+  example_shape = ()
+
+  def read(self, sorted_indices):
+    raise NotImplementedError
+
+
+class FolderReader(Reader):
+  """Every .png/.jpg under ``path`` (recursively), centre-cropped and resized to ``size`` x ``size``."""
+
+  def __init__(self, path, size, channels=3):
+    if not os.path.isdir(path):
+      raise UserError(f'--data_path={path!r}: no such directory')
+    self.files = sorted(os.path.join(root, name) for root, _, names in os.walk(path)
+                        for name in names if name.lower().endswith(IMAGE_SUFFIXES))
+    if not self.files:
+      raise UserError(f'--data_path={path!r}: no .png/.jpg images in this folder')
+    self.size, self.channels = size, channels
+    self.num_examples = len(self.files)
+    self.example_shape = (size, size, channels)
+
+  def read(self, sorted_indices):
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    batch = np.empty((len(sorted_indices),) + self.example_shape, np.uint8)
+    for row, index in enumerate(sorted_indices):
+      try:
+        with Image.open(self.files[index]) as image:
+          image = image.convert('RGB' if self.channels == 3 else 'L')
+          side = min(image.size)
+          left, top = (image.size[0] - side) // 2, (image.size[1] - side) // 2
+          image = image.crop((left, top, left + side, top + side)).resize(
+              (self.size, self.size), Image.BILINEAR)
+          batch[row] = np.asarray(image).reshape(self.example_shape)
+      except OSError as error:
+        raise UserError(f'{self.files[index]}: not a readable image ({error})') from None
+    return batch
+
+
+def _pick_key(keys, key, path):
+  if key:
+    if key not in keys:
+      raise UserError(f'{path}: no array named {key!r} (has: {", ".join(sorted(keys))})')
+    return key
+  for candidate in ARRAY_KEYS:
+    if candidate in keys:
+      return candidate
+  raise UserError(f'{path}: expected an array named one of {", ".join(ARRAY_KEYS)} '
+                  f'(has: {", ".join(sorted(keys)) or "nothing"}); set --data_key')
+
+
+class NpzReader(Reader):
+  """An array in a ``.npz`` (memory-mapped when stored uncompressed)."""
+
+  def __init__(self, path, key=''):
+    if not os.path.isfile(path):
+      raise UserError(f'--data_path={path!r}: no such file')
+    try:
+      archive = np.load(path, mmap_mode='r', allow_pickle=False)
+    except (OSError, ValueError) as error:
+      raise UserError(f'--data_path={path!r}: not a readable .npz ({error})') from None
+    name = _pick_key(list(archive.keys()), key, path)
+    self.array = _with_channels(archive[name], path)
+    self.num_examples = len(self.array)
+    self.example_shape = tuple(self.array.shape[1:])
+
+  def read(self, sorted_indices):
+    return np.asarray(self.array[sorted_indices])
+
+
+class Hdf5Reader(Reader):
+  """A dataset in an HDF5 file, read chunk by chunk (never loaded whole)."""
+
+  def __init__(self, path, key=''):
+    import h5py  # pylint: disable=import-outside-toplevel
+    if not os.path.isfile(path):
+      raise UserError(f'--data_path={path!r}: no such file')
+    try:
+      self.file = h5py.File(path, 'r')
+    except OSError as error:
+      raise UserError(f'--data_path={path!r}: not a readable HDF5 file ({error})') from None
+    name = _pick_key([k for k in self.file.keys() if isinstance(self.file[k], h5py.Dataset)],
+                     key, path)
+    self.dataset = self.file[name]
+    _with_channels(np.empty((0,) + self.dataset.shape[1:], self.dataset.dtype), path)
+    self.num_examples = self.dataset.shape[0]
+    self.example_shape = tuple(self.dataset.shape[1:]) + ((1,) if self.dataset.ndim == 3 else ())
+
+  def read(self, sorted_indices):
+    batch = self.dataset[np.asarray(sorted_indices)]
+    return batch[..., None] if batch.ndim == 3 else batch
+
+
+def _with_channels(array, path):
+  """Accept NHW (grey) or NHWC arrays of uint8 or float; anything else is a one-line error."""
+  if array.ndim == 3:
+    array = array[..., None]
+  if array.ndim != 4 or array.shape[-1] not in (1, 3):
+    raise UserError(f'{path}: expected images shaped (N, H, W) or (N, H, W, 1|3), '
+                    f'got {tuple(array.shape)}')
+  if not (array.dtype == np.uint8 or np.issubdtype(array.dtype, np.floating)):
+    raise UserError(f'{path}: expected uint8 or float images, got {array.dtype}')
+  return array
+
+
+def to_unit_range(batch, source='data'):
+  if batch.dtype == np.uint8:
+    return batch.astype(np.float32) / 127.5 - 1.0
+  batch = batch.astype(np.float32)
+  if batch.size and (batch.min() < -1.0 - 1e-6 or batch.max() > 1.0 + 1e-6):
+    raise UserError(f'{source}: float images must lie in [-1, 1] '
+                    f'(got [{batch.min():g}, {batch.max():g}]); store uint8 to have them scaled')
+  return batch
+
+
+class ChunkedSampler(Sampler):
+  """Shuffled epochs over a ``Reader``, holding ``chunk_size`` examples in memory at a time."""
+
+  def __init__(self, reader, seed, chunk_size=0, source='data'):
+    super().__init__(seed)
+    if reader.num_examples == 0:
+      raise UserError(f'{source}: the data set is empty')
+    self.reader, self.source = reader, source
+    self.chunk_size = min(chunk_size or reader.num_examples, reader.num_examples)
+    self._order = self.rng.permutation(reader.num_examples)
+    self._chunk_start = 0       # where the chunk in memory starts in ``_order``
+    self._offset = 0            # examples of that chunk already served
+    self._chunk = None
+
+  @property
+  def num_examples(self):
+    return self.reader.num_examples
+
+  @property
+  def example_shape(self):
+    return tuple(self.reader.example_shape)
+
+  def reload(self):
+    """Page in the next chunk of this epoch (a new shuffled epoch after the last chunk)."""
+    if self._chunk is not None:
+      self._chunk_start += len(self._chunk)
+    if self._chunk_start >= len(self._order):
+      self.epoch += 1
+      self._order = self.rng.permutation(self.reader.num_examples)
+      self._chunk_start = 0
+    self._load_chunk()
+    self._offset = 0
+
+  def _load_chunk(self):
+    wanted = self._order[self._chunk_start:self._chunk_start + self.chunk_size]
+    sorted_indices = np.sort(wanted)
+    data = self.reader.read(sorted_indices)
+    # Serve in the shuffled order: position of each wanted index within the sorted read.
+    self._chunk = data[np.searchsorted(sorted_indices, wanted)]
+
+  def image_sample(self, batch):
+    if self._chunk is None:
+      self._load_chunk()
+    parts, needed = [], batch
+    while needed:
+      if self._offset == len(self._chunk):
+        self.reload()
+      take = min(needed, len(self._chunk) - self._offset)
+      parts.append(self._chunk[self._offset:self._offset + take])
+      self._offset += take
+      needed -= take
+    return to_unit_range(np.concatenate(parts), self.source)
+
+  def state(self):
+    return dict(super().state(), order=self._order.tolist(), chunk_start=self._chunk_start,
+                offset=self._offset)
+
+  def set_state(self, state):
+    super().set_state(state)
+    self._order = np.asarray(state['order'], dtype=np.int64)
+    self._chunk_start = int(state['chunk_start'])
+    self._offset = int(state['offset'])
+    self._load_chunk()
+
+
+def _require_path(config, name):
+  if not config.data_path:
+    raise UserError(f'--data={name} needs --data_path')
+  return config.data_path
+
+
+@register_source('folder')
+def folder_source(config, seed):
+  path = _require_path(config, 'folder')
+  reader = FolderReader(path, getattr(config, 'image_size', 64), getattr(config, 'image_channels', 3))
+  return ChunkedSampler(reader, seed, config.data_chunk_size, source=path)
+
+
+@register_source('npz')
+def npz_source(config, seed):
+  path = _require_path(config, 'npz')
+  return ChunkedSampler(NpzReader(path, config.data_key), seed, config.data_chunk_size, source=path)
+
+
+@register_source('hdf5')
+def hdf5_source(config, seed):
+  path = _require_path(config, 'hdf5')
+  return ChunkedSampler(Hdf5Reader(path, config.data_key), seed, config.data_chunk_size,
+                        source=path)
