@@ -52,11 +52,15 @@ class KerasNetwork(Network):
 
 
 class ScopeNetwork(Network):
-  """A function of TF1 layers made into a template: one variable scope, shared on every call."""
+  """A function of TF1 layers made into a template: one variable scope, shared on every call.
 
-  def __init__(self, name, build_fn):
+  ``custom_getter`` (a ``variable_scope`` custom getter) may hand back something else than the
+  stored variable, e.g. a tensor of unrolled values (see ``engine.unroll``).
+  """
+
+  def __init__(self, name, build_fn, custom_getter=None):
     super().__init__(name)
-    self._template = tf1.make_template(name, build_fn)
+    self._template = tf1.make_template(name, build_fn, custom_getter_=custom_getter)
 
   def __call__(self, *args, **kwargs):
     before = set(tf1.get_collection(UPDATE_OPS))
