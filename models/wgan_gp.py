@@ -16,6 +16,7 @@ from engine import losses, penalties
 from engine.compat import keras, tf, tf1
 from engine.config import TrainConfig, hparam
 from engine.errors import UserError
+from engine.metrics import EVAL_SAMPLES, mode_metrics
 from engine.model import Model
 from engine.network import KerasNetwork
 from engine.registry import register
@@ -47,8 +48,12 @@ class WganGpConfig(TrainConfig):
       choices=['layer', 'none'])
   generator_norm: str = hparam('batch', 'Normalization in the image generator.',
                                choices=['batch', 'layer', 'none'])
-  base_channels: int = hparam(64, 'Width of the outermost conv layer of the image networks '
-                              '(inner layers double it).', lower=1)
+  g_base_channels: int = hparam(64, 'Image generator width: channels of its last hidden layer '
+                                '(inner layers x2, x4, x8).', lower=1)
+  d_base_channels: int = hparam(64, 'Image critic width: channels of its first layer.', lower=1)
+  image_size: int = hparam(64, 'Image side in pixels (multiple of 16); image folders are '
+                           'resized to it.', lower=16)
+  embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
   mlp_hidden_layers: int = hparam(3, 'Hidden ReLU layers of the point-data (2-D) MLPs.', lower=1)
   mlp_hidden_units: int = hparam(512, 'Units per hidden layer of the point-data MLPs.', lower=1)
 
@@ -72,7 +77,7 @@ class WganGp(Model):
   """Critic with gradient penalty, ``critic_steps`` Adam critic updates per generator update."""
 
   Config = WganGpConfig
-  default_data = 'celeba_like64'
+  default_data = 'shapes64'
 
   def __init__(self, config, data):
     super().__init__(config, data)
@@ -91,9 +96,9 @@ class WganGp(Model):
       if len(self.example_shape) != 3 or self.example_shape[0] % 16:
         raise UserError(f'--data: wgan_gp needs 2-D points or square HxWxC images with a side '
                         f'divisible by 16; got examples of shape {self.example_shape}')
-      generator = dcgan_generator(c.z_dim, c.base_channels, self.example_shape,
+      generator = dcgan_generator(c.z_dim, c.g_base_channels, self.example_shape,
                                   norm=c.generator_norm, name='generator')
-      critic = dcgan_critic(c.base_channels, self.example_shape, norm=c.critic_norm,
+      critic = dcgan_critic(c.d_base_channels, self.example_shape, norm=c.critic_norm,
                             name='critic')
     return KerasNetwork(generator), KerasNetwork(critic)
 
@@ -154,6 +159,14 @@ class WganGp(Model):
     rng = np.random.default_rng(self._sample_noise_rng_seed)
     noise = rng.standard_normal((num, self.config.z_dim)).astype(np.float32)
     return sess.run(self.fake, {self.z: noise})
+
+  def final_report(self, sess):
+    """Modes captured, high-quality fraction, reverse KL on 2,500 samples (mixture data only)."""
+    centers = getattr(self.data, 'centers', None)
+    if centers is None:
+      return {}
+    metrics = mode_metrics(self.sample(sess, EVAL_SAMPLES), centers, self.data.std)
+    return {name: float(value) for name, value in metrics.items()}
 
   def keras_exports(self):
     return {'g': self.generator.model, 'd': self.critic.model}
