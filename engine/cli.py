@@ -125,3 +125,59 @@ def _train_main(argv):
 
 def train_entry_point():
   run(_train_main)
+
+
+def _sample_main(argv):
+  from engine import checkpoint, images, loop  # pylint: disable=import-outside-toplevel
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  model_cls, config = config_from_flags()
+  session = loop.Session(model_cls, config)
+  try:
+    session.prepare()
+    exports = session.model.keras_exports()
+    if FLAGS.network not in exports:
+      raise UserError(f'--network={FLAGS.network!r}: model {model_cls.name} exports '
+                      f'{", ".join(exports) or "no Keras networks"}')
+    with session.graph.as_default():
+      checkpoint.load_keras_weights(exports[FLAGS.network], FLAGS.weights)
+      samples = session.model.sample(session.sess, FLAGS.num_samples)
+  finally:
+    session.close()
+  data, _ = images.sample_png(samples, model_cls.sample_kind, FLAGS.weights)
+  with open(FLAGS.out, 'wb') as handle:
+    handle.write(data)
+  print(f'wrote {FLAGS.out}: {len(samples)} samples from {FLAGS.weights}')
+
+
+def sample_entry_point():
+  flags.DEFINE_string('weights', None, 'HDF5 weights written by a run (weights/g_<e>epoch.h5).')
+  flags.DEFINE_string('network', 'g', 'Which exported network the weights belong to.')
+  flags.DEFINE_string('out', 'samples.png', 'PNG to write.')
+  flags.DEFINE_integer('num_samples', 64, 'Samples in the grid.', lower_bound=1)
+  flags.mark_flag_as_required('weights')
+  run(_sample_main)
+
+
+def _record_main(argv):
+  from engine import recorded  # pylint: disable=import-outside-toplevel
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  model_cls, _ = config_from_flags()
+  overrides = {name: FLAGS[name].value for name in _DEFINED if FLAGS[name].present}
+  for name in ('run_dir', 'train_steps', 'resume'):
+    overrides.pop(name, None)
+  command = ' '.join(['bin/record_losses'] + [a for a in sys.argv[1:]])
+  recording = recorded.record(model_cls.name, overrides, FLAGS.record_steps, FLAGS.variant,
+                              command)
+  path = FLAGS.out or recorded.default_path(model_cls.name, FLAGS.variant)
+  recorded.write(recording, path)
+  print(f'wrote {path}: {FLAGS.record_steps} steps of {", ".join(recording["losses"])} '
+        f'on {recording["device_kind"]}')
+
+
+def record_entry_point():
+  flags.DEFINE_string('variant', 'default', 'Name of this recording (file name part).')
+  flags.DEFINE_integer('record_steps', 20, 'Iterations to record.', lower_bound=1)
+  flags.DEFINE_string('out', '', 'Output path (default recorded/<model>-<variant>-<device>.json).')
+  run(_record_main)

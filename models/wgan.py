@@ -73,8 +73,8 @@ class WGAN(Model):
     self.critic = KerasNetwork(dcgan_critic(config.d_base_channels, self.example_shape))
 
     self.fake = self.generator(self.z)
-    real_scores, fake_scores = self.critic(self.x), self.critic(self.fake)
-    self.d_loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
+    self.real_scores, fake_scores = self.critic(self.x), self.critic(self.fake)
+    self.d_loss = losses.wasserstein_critic_loss(self.real_scores, fake_scores)
     self.g_loss = losses.wasserstein_generator_loss(fake_scores)
 
     self.critic_updates = step_counter('critic_updates')

@@ -1,2 +1,30 @@
-"""Test setup: the compat switch first, quiet logs, a GPU marker that skips with a reason."""
+"""Test setup: the compat switch first; small configs shared by the tests."""
 import engine  # noqa: F401  (TF1 graph mode + Keras 2 before anything else imports TensorFlow)
+
+import pytest
+
+from engine import registry
+from engine.compat import tf
+from engine.config import make_config
+
+# A WGAN small enough for a 2-core CPU: the documented algorithm, narrow networks, small batch.
+SMALL_WGAN = dict(batch_size=8, g_base_channels=4, d_base_channels=4, embedded_size=128,
+                  summary_every_steps=0, sample_every_steps=0, log_every_steps=1000)
+
+
+@pytest.fixture
+def small_wgan_config(tmp_path):
+  """Factory: a validated small WGAN config in a fresh run dir, with overrides."""
+  def make(**overrides):
+    settings = dict(SMALL_WGAN, run_dir=str(tmp_path / 'run'))
+    settings.update(overrides)
+    return make_config(registry.get('wgan').Config, settings)
+  return make
+
+
+def has_gpu():
+  return bool(tf.config.list_physical_devices('GPU'))
+
+
+requires_gpu = pytest.mark.skipif(not has_gpu(), reason='needs an NVIDIA GPU; none is visible '
+                                  'to TensorFlow on this machine')

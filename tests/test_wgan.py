@@ -1,0 +1,150 @@
+"""WGAN (MISSION style A): graph discipline, critic schedule, clipping order, BN mode, HDF5."""
+import numpy as np
+import pytest
+
+from engine import checkpoint, loop, registry
+from engine.compat import tf1
+from engine.errors import UserError
+
+WGAN = registry.get('wgan')
+
+
+@pytest.fixture
+def session(small_wgan_config):
+  sessions = []
+
+  def make(**overrides):
+    built = loop.Session(WGAN, small_wgan_config(**overrides))
+    built.prepare()
+    sessions.append(built)
+    return built
+  yield make
+  for built in sessions:
+    built.close()
+
+
+def test_graph_op_count_unchanged_after_50_steps(session):
+  built = session()
+  before = len(built.graph.get_operations())
+  with built.graph.as_default():
+    for step in range(50):
+      built.model.iteration(built.sess, step)
+    built.model.sample(built.sess, 16)
+  assert built.graph.finalized
+  assert len(built.graph.get_operations()) == before
+
+
+def test_five_critic_updates_per_generator_update_read_from_checkpoint(small_wgan_config):
+  config = small_wgan_config(train_steps=7, save_every_steps=7)
+  result = loop.train(WGAN, config)
+  reader = tf1.train.load_checkpoint(result.checkpoint)
+  assert reader.get_tensor('counters/generator_updates') == 7
+  assert reader.get_tensor('counters/critic_updates') == 35
+
+
+def test_warmup_rule_gives_100_critic_steps_early_and_every_500th(small_wgan_config):
+  model = WGAN(small_wgan_config(warmup_critic_steps=100), data=None)
+  assert [model.critic_steps_at(s) for s in (0, 24, 25, 499, 500, 1000, 1001)] == \
+      [100, 100, 5, 5, 100, 100, 5]
+  assert WGAN(small_wgan_config(), data=None).critic_steps_at(0) == 5
+
+
+class _Recorder:
+  """A session proxy recording (critic updates so far, critic weights) after every run."""
+
+  def __init__(self, sess, model):
+    self.sess, self.model, self.trace = sess, model, []
+
+  def run(self, fetches, feed_dict=None):
+    result = self.sess.run(fetches, feed_dict)
+    updates, weights = self.sess.run([self.model.critic_updates,
+                                      self.model.critic.trainable_variables])
+    self.trace.append((int(updates), max(float(np.max(np.abs(w))) for w in weights)))
+    return result
+
+
+@pytest.mark.parametrize('order', ['before', 'after'])
+def test_critic_weights_obey_clip_bound_in_chosen_order(session, order):
+  built = session(clip_order=order, learning_rate_d=5e-3)   # big steps so updates leave the box
+  bound = built.config.clip_value
+  proxy = _Recorder(built.sess, built.model)
+  with built.graph.as_default():
+    for step in range(3):
+      built.model.iteration(proxy, step)
+  states = [(0, np.inf)] + proxy.trace
+  update_starts = [states[i - 1][1] for i in range(1, len(states))
+                   if states[i][0] > states[i - 1][0]]
+  assert len(update_starts) == 15
+  after_updates = [states[i][1] for i in range(1, len(states)) if states[i][0] > states[i - 1][0]]
+  if order == 'before':
+    # every update starts from clipped weights; the generator sees the last update unclipped
+    assert all(w <= bound + 1e-7 for w in update_starts)
+    assert max(after_updates) > bound
+  else:
+    assert all(w <= bound + 1e-7 for w in after_updates)
+
+
+def test_batchnorm_uses_batch_statistics_when_learning_phase_is_fed(session):
+  """Shown by values: with batch statistics an example's score depends on the rest of its batch."""
+  built = session()
+  model = built.model
+  images = built.data.image_sample(16)
+  batch_a, batch_b = images[:8], np.concatenate([images[:1], images[8:15]])
+
+  def first_score(batch, phase):
+    return built.sess.run(model.real_scores, {model.x: batch, model.learning_phase: phase})[0, 0]
+  training_gap = abs(first_score(batch_a, 1) - first_score(batch_b, 1))
+  assert training_gap > 1e-3 * abs(first_score(batch_a, 1))
+  np.testing.assert_allclose(first_score(batch_a, 0), first_score(batch_b, 0), rtol=1e-5)
+  norm_layer = model.critic.model.get_layer('conv1_norm')
+  moving_mean = norm_layer.moving_mean
+  before = built.sess.run(moving_mean)
+  with built.graph.as_default():
+    built.model.iteration(built.sess, 0)
+  assert not np.allclose(built.sess.run(moving_mean), before)   # the update ops ran
+
+
+def test_hdf5_weights_reproduce_generator_outputs_in_fresh_graph(small_wgan_config):
+  config = small_wgan_config(train_steps=6, export_every_epochs=1, embedded_size=40)
+  result = loop.train(WGAN, config)
+  path = f'{result.run_dir}/weights/g_1epoch.h5'
+  trained = loop.Session(WGAN, config.replace(resume=True))
+  trained_state = trained.prepare(restore=lambda sess: checkpoint.CheckpointManager(
+      result.run_dir, 1).restore(sess, result.checkpoint))
+  assert trained_state['step'] == 6
+  with trained.graph.as_default():
+    checkpoint.load_keras_weights(trained.model.generator.model, path)
+    want = {phase: trained.sess.run(trained.model.fake, {trained.model.z: trained.model.sample_z,
+                                                         trained.model.learning_phase: phase})
+            for phase in (0, 1)}
+  trained.close()
+  fresh = loop.Session(WGAN, config.replace(seed=99))
+  fresh.prepare()
+  with fresh.graph.as_default():
+    before = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.sample_z,
+                                               fresh.model.learning_phase: 0})
+    checkpoint.load_keras_weights(fresh.model.generator.model, path)
+    for phase in (0, 1):
+      got = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.sample_z,
+                                              fresh.model.learning_phase: phase})
+      np.testing.assert_array_equal(got, want[phase])
+  assert not np.array_equal(before, want[0])
+  fresh.close()
+
+
+def test_corrupt_or_mismatched_hdf5_is_one_line_error(small_wgan_config, tmp_path):
+  config = small_wgan_config(train_steps=2, export_every_epochs=1, embedded_size=40)
+  result = loop.train(WGAN, config)
+  good = f'{result.run_dir}/weights/g_1epoch.h5'
+  truncated = tmp_path / 'truncated.h5'
+  truncated.write_bytes(open(good, 'rb').read()[:2000])
+  built = loop.Session(WGAN, config.replace(g_base_channels=6))
+  built.prepare()
+  with built.graph.as_default():
+    with pytest.raises(UserError, match='corrupt or truncated'):
+      checkpoint.load_keras_weights(built.model.generator.model, str(truncated))
+    with pytest.raises(UserError, match='do not fit'):
+      checkpoint.load_keras_weights(built.model.generator.model, good)
+    with pytest.raises(UserError, match='no such weights file'):
+      checkpoint.load_keras_weights(built.model.generator.model, str(tmp_path / 'nope.h5'))
+  built.close()
