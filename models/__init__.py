@@ -4,4 +4,4 @@ from models import bn_regression  # noqa: F401
 from models import dcgan  # noqa: F401
 from models import unrolled_gan  # noqa: F401
 from models import wgan  # noqa: F401
-from models import wgan_gp  # noqa: F401,E402
+from models import wgan_gp  # noqa: F401
