@@ -85,7 +85,7 @@ def build_towers(num_towers, loss_fn, inputs, networks):
     (losses, outputs), update_ops, _ = _new_update_ops(networks, lambda: _split(loss_fn(*inputs)))
     grads = {key: _gradients(losses[key], net) for key, net in networks.items()}
     return Towers(losses, grads, update_ops, outputs)
-  slices = [tf.split(tensor, num_towers, axis=0, name='split_batch') for tensor in inputs]
+  slices = [_split_batch(tensor, num_towers) for tensor in inputs]
   tower_losses, tower_outputs, tower_grads, update_ops = [], [], [], None
   for i, device in enumerate(devices(num_towers)):
     with tf1.device(_placer(device)), tf1.name_scope(f'tower_{i}'):
@@ -104,6 +104,17 @@ def build_towers(num_towers, loss_fn, inputs, networks):
     outputs = {name: tf.concat([t[name] for t in tower_outputs], axis=0, name=name)
                for name in tower_outputs[0]}
   return Towers(losses, grads, update_ops, outputs)
+
+
+def _split_batch(tensor, num_towers):
+  """``num_towers`` slices along the batch; sizes differ by at most one (np.array_split's rule).
+
+  Training batches split evenly (``check_towers``); uneven ones only serve outputs, e.g. samples.
+  """
+  with tf1.name_scope('split_batch'):
+    batch = tf.shape(tensor)[0]
+    sizes = batch // num_towers + tf.cast(tf.range(num_towers) < batch % num_towers, tf.int32)
+    return tf.split(tensor, sizes, num=num_towers, axis=0)
 
 
 def _split(result):

@@ -113,6 +113,7 @@ class DCGAN(Model):
 
   default_data = 'glyphs28'
   sample_kind = 'images'
+  towers_refusal = 'Keras compile/train_on_batch builds its own train functions'
   example_shape = IMAGE_SHAPE
 
   def build(self):

@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from engine import losses, penalties
+from engine import losses, penalties, towers
 from engine.compat import keras, tf, tf1
 from engine.config import TrainConfig, hparam
 from engine.errors import UserError
@@ -20,7 +20,7 @@ from engine.metrics import EVAL_SAMPLES, mode_metrics
 from engine.model import Model
 from engine.network import KerasNetwork
 from engine.registry import register
-from engine.train_ops import build_train_op, step_counter
+from engine.train_ops import step_counter
 from models.networks import dcgan_critic, dcgan_generator
 
 SAMPLE_SEED_OFFSET = 1  # fixed sample noise comes from seed + this, apart from the training noise
@@ -78,6 +78,7 @@ class WganGp(Model):
 
   Config = WganGpConfig
   default_data = 'shapes64'
+  supports_towers = True
 
   def __init__(self, config, data):
     super().__init__(config, data)
@@ -109,27 +110,36 @@ class WganGp(Model):
     self.z = tf1.placeholder(tf.float32, (None, c.z_dim), name='z')
     self.epsilon = penalties.epsilon_placeholder()
 
-    # The generator runs in training mode (batch statistics) in both steps, as in the paper's code.
-    self.fake = self.generator(self.z, training=True)
-    real_scores = self.critic(self.real)
-    fake_scores = self.critic(self.fake)
-
-    with tf1.name_scope('losses'):
-      self.d_loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
-      self.gradient_penalty = penalties.gradient_penalty(self.critic, self.real, self.fake,
-                                                         self.epsilon)
-      self.critic_loss = self.d_loss + c.gradient_penalty_weight * self.gradient_penalty
-      self.g_loss = losses.wasserstein_generator_loss(fake_scores)
+    built = towers.build_towers(c.num_gpus, self._losses, [self.real, self.z, self.epsilon],
+                                {'critic': self.critic, 'generator': self.generator})
+    self.fake = built.outputs['fake']
+    self.d_loss, self.gradient_penalty = built.losses['d_loss'], built.losses['gradient_penalty']
+    self.critic_loss, self.g_loss = built.losses['critic'], built.losses['generator']
 
     self.critic_counter = step_counter('critic_steps')
     self.generator_counter = step_counter('generator_steps')
     adam = lambda lr, name: tf1.train.AdamOptimizer(lr, c.adam_beta1, c.adam_beta2, name=name)
-    self.train_critic = build_train_op(self.critic_loss, self.critic,
-                                       adam(c.learning_rate_d, 'adam_critic'),
-                                       counter=self.critic_counter)
-    self.train_generator = build_train_op(self.g_loss, self.generator,
-                                          adam(c.learning_rate_g, 'adam_generator'),
-                                          counter=self.generator_counter)
+    self.train_critic = towers.apply_towers(built, 'critic', adam(c.learning_rate_d, 'adam_critic'),
+                                            counter=self.critic_counter)
+    self.train_generator = towers.apply_towers(built, 'generator',
+                                               adam(c.learning_rate_g, 'adam_generator'),
+                                               counter=self.generator_counter)
+
+  def _losses(self, real, z, epsilon):
+    """The paper's losses on one batch (or one tower's slice of it), and the fakes."""
+    c = self.config
+    # The generator runs in training mode (batch statistics) in both steps, as in the paper's code.
+    fake = self.generator(z, training=True)
+    real_scores = self.critic(real)
+    fake_scores = self.critic(fake)
+
+    with tf1.name_scope('losses'):
+      d_loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
+      gradient_penalty = penalties.gradient_penalty(self.critic, real, fake, epsilon)
+      critic_loss = d_loss + c.gradient_penalty_weight * gradient_penalty
+      g_loss = losses.wasserstein_generator_loss(fake_scores)
+    return ({'critic': critic_loss, 'generator': g_loss, 'd_loss': d_loss,
+             'gradient_penalty': gradient_penalty}, {'fake': fake})
 
   def networks(self):
     return [self.generator, self.critic]

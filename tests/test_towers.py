@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import models.wgan as wgan
+import models.wgan_gp as wgan_gp
 from engine.compat import tf, tf1, keras
 from engine.config import make_config
 from engine.errors import UserError
@@ -206,3 +207,22 @@ def test_bench_towers_reports_steps_per_second_for_one_and_two_towers(capsys):
                          embedded_size=8)
   assert {1, 2} <= set(results) and all(rate > 0 for rate in results.values())
   assert 'towers wgan N=2' in capsys.readouterr().out
+
+
+@requires_cpu_towers
+def test_wgan_gp_two_towers_log_the_same_losses_as_one_tower():
+  # No batch norm in the toy MLPs and a per-example penalty: both tower counts run one algorithm.
+  logged = []
+  for num_gpus in (1, 2):
+    config = make_config(wgan_gp.WganGp.Config, dict(
+        num_gpus=num_gpus, data='ring', z_dim=2, batch_size=16, mlp_hidden_layers=2,
+        mlp_hidden_units=16, learning_rate_d=1e-2, learning_rate_g=1e-2))
+    session = Session(wgan_gp.WganGp, config)
+    session.prepare()
+    with session.graph.as_default():
+      logged.append([session.model.iteration(session.sess, step) for step in range(3)])
+    session.close()
+  for single, split in zip(*logged):
+    for name, value in single.items():
+      # Tolerance: float32 rounding of half-batch means, carried through 15 critic and 3 Adam steps.
+      np.testing.assert_allclose(split[name], value, rtol=1e-4, err_msg=name)
