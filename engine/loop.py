@@ -198,12 +198,14 @@ class _Loop:
       self.writer.flush()
 
   def _export(self, epoch):
-    for prefix, keras_model in self.model.keras_exports().items():
+    self.exported_epoch = epoch
+    exports = self.model.keras_exports()
+    for prefix, keras_model in exports.items():
       path = os.path.join(self.run_dir, 'weights', f'{prefix}_{epoch}epoch.h5')
       ckpt.save_keras_weights(keras_model, path)
-    self.exported_epoch = epoch
-    logging.info('Epoch %d: exported HDF5 weights to %s', epoch,
-                 os.path.join(self.run_dir, 'weights'))
+    if exports:
+      logging.info('Epoch %d: exported HDF5 weights to %s', epoch,
+                   os.path.join(self.run_dir, 'weights'))
 
   def _save(self):
     state = {'step': self.step, 'data': self.data.state()}
