@@ -29,8 +29,8 @@ SAMPLE_SEED_OFFSET = 1  # fixed sample noise comes from seed + this, apart from 
 @dataclasses.dataclass(frozen=True)
 class WganGpConfig(TrainConfig):
   """The paper's defaults (gan_64x64.py of the authors' code: batch 64, 5 critic steps, lambda 10)."""
-  train_steps: int = hparam(200000, 'Generator iterations in total (authors\' 64x64 code: '
-                            '200000; toy: 100000).', lower=1)
+  train_steps: int = hparam(200000, 'Generator iterations in total (the authors\' gan_64x64.py: '
+                            '200000).', lower=1)
   batch_size: int = hparam(64, 'Examples per batch.', lower=1)
   z_dim: int = hparam(128, 'Generator noise dimension (paper 64x64 code: 128; toy: 2).', lower=1)
   critic_steps: int = hparam(5, 'Critic updates per generator update.', lower=1)
