@@ -159,6 +159,22 @@ def sample_entry_point():
   run(_sample_main)
 
 
+def _bench_main(argv):
+  from engine import bench  # pylint: disable=import-outside-toplevel
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  model_cls, _ = config_from_flags()
+  overrides = {name: FLAGS[name].value for name in _DEFINED if FLAGS[name].present}
+  bench.run(model_cls.name, iterations=FLAGS.bench_iterations, rounds=FLAGS.bench_rounds,
+            **overrides)
+
+
+def bench_entry_point():
+  flags.DEFINE_integer('bench_iterations', 20, 'Timed iterations per round.', lower_bound=1)
+  flags.DEFINE_integer('bench_rounds', 3, 'Interleaved rounds.', lower_bound=1)
+  run(_bench_main)
+
+
 def _record_main(argv):
   from engine import recorded  # pylint: disable=import-outside-toplevel
   if len(argv) > 1:

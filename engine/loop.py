@@ -11,11 +11,11 @@ import math
 import os
 import time
 
-import numpy as np
 from absl import logging
 
 from engine import checkpoint as ckpt
 from engine import images
+from engine import towers
 from engine.compat import tf, tf1, keras, K
 from engine.data import make_source
 from engine.errors import NonFiniteLossError, UserError
@@ -31,6 +31,7 @@ class TrainResult:
   losses: list = dataclasses.field(default_factory=list)   # [(step, {name: value})]
   checkpoint: str = ''
   report: dict = dataclasses.field(default_factory=dict)
+  step_seconds: list = dataclasses.field(default_factory=list)   # wall time of each iteration
 
 
 def run_dir_of(model_cls, config):
@@ -47,6 +48,7 @@ class Session:
   """A built, finalized graph with its model, session and data — shared by train, bench, tests."""
 
   def __init__(self, model_cls, config, target=''):
+    towers.check_towers(model_cls, config)
     self.config = config
     self.graph = tf.Graph()
     with self.graph.as_default():
@@ -61,7 +63,8 @@ class Session:
       check_update_ops_used(self.model.networks(),
                             allow_unused=self.model.allow_unused_update_ops())
       self.init_op = tf1.global_variables_initializer()
-      self.sess = tf1.Session(target, graph=self.graph, config=session_config())
+      self.sess = tf1.Session(target, graph=self.graph,
+                             config=towers.session_config(config.num_gpus, session_config()))
       K.set_session(self.sess)
 
   def prepare(self, restore=None):
@@ -135,6 +138,7 @@ class _Loop:
     last_saved = self.step
     try:
       while self.step < self.end:
+        started = time.perf_counter()
         losses = model.iteration(sess, self.step)
         self.step += 1
         _check_finite(losses, self.step, last_saved, self.run_dir)
@@ -144,6 +148,7 @@ class _Loop:
         if self.step % self.config.save_every_steps == 0 or self.step == self.end:
           result.checkpoint = self._save()
           last_saved = self.step
+        result.step_seconds.append(time.perf_counter() - started)
       result.report = model.final_report(sess)
       if result.report:
         logging.info('Final report: %s', _format(result.report))
@@ -270,9 +275,3 @@ class _LossLog:
   def close(self):
     self.handle.close()
 
-
-def as_array(losses, names=None):
-  """[(step, {name: value})] -> (steps, names, values float64 [steps, names])."""
-  names = names or list(losses[0][1]) if losses else []
-  return ([s for s, _ in losses], names,
-          np.array([[values[n] for n in names] for _, values in losses], np.float64))
