@@ -19,7 +19,8 @@ def scatter_over_training(runs, path, title):
       ax = axes[row][col]
       points = np.asarray(result['snapshots'][str(step)] if str(step) in result['snapshots']
                           else result['snapshots'][step])
-      ax.scatter(centers[:, 0], centers[:, 1], s=12, c='tab:red', marker='x', linewidths=1, zorder=3)
+      ax.scatter(centers[:, 0], centers[:, 1], s=12, c='tab:red', marker='x', linewidths=1,
+                 zorder=3)
       ax.scatter(points[:, 0], points[:, 1], s=1, c='tab:blue', alpha=0.4)
       ax.set_xlim(-span, span)
       ax.set_ylim(-span, span)
