@@ -1,9 +1,9 @@
 """unrolled_gan timings: cost vs k, no growth over a long run, placeholder vs device-side restore.
 
 Everything is measured in one process on one graph per setting, as ratios from one run. Times are
-this process's CPU seconds (``time.process_time``, all its threads) unless ``clock_kind='wall'``: on a
-shared CPU, wall time mostly measures the neighbours' load. Each timing is the median of blocks of
-iterations, after a warm-up.
+this process's CPU seconds (``time.process_time``, all its threads) unless
+``clock_kind='wall'``: on a shared CPU, wall time mostly measures the neighbours' load. Each
+timing is the median of blocks of iterations, after a warm-up.
 """
 import time
 
@@ -112,7 +112,8 @@ def bench_unrolled(iterations=40, rounds=5, unroll_steps=(0, 1, 5, 10), long_run
     log(f'unroll_steps={k:2d} (differentiable): {1000 * seconds:7.2f} ms/iteration')
   first, last = first_vs_last(dict(overrides, unroll_steps=5), iterations=long_run)
   results.update(first_100_ms=1000 * first, last_100_ms=1000 * last, last_over_first=last / first)
-  log(f'k=5, {long_run} iterations: first 100 {1000 * first:.2f} ms, last 100 {1000 * last:.2f} ms, '
+  log(f'k=5, {long_run} iterations: first 100 {1000 * first:.2f} ms, '
+      f'last 100 {1000 * last:.2f} ms, '
       f'ratio {last / first:.2f}')
   for kind in ('placeholder', 'device'):
     results[f'{kind}_save_restore_ms'] = 1000 * restore_cost(kind, **overrides)
