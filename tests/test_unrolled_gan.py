@@ -81,6 +81,7 @@ def _plain_alternating_gan(config, weights_by_name, batches):
   """An independent plain GAN: D step, then G step, both Adam, minimax loss."""
   graph = tf.Graph()
   with graph.as_default():
+    tf1.set_random_seed(0)   # initial values are overwritten below; op determinism needs a seed
     real = tf1.placeholder(tf.float32, (None, 2))
     noise = tf1.placeholder(tf.float32, (None, config.z_dim))
     generator = mlp_network('generator', config.generator_hidden_units, config.hidden_layers, 2)
