@@ -15,6 +15,7 @@ from absl import logging
 
 from engine import checkpoint as ckpt
 from engine import images
+from engine import towers
 from engine.compat import tf, tf1, keras, K
 from engine.data import make_source
 from engine.errors import NonFiniteLossError, UserError
@@ -47,6 +48,7 @@ class Session:
   """A built, finalized graph with its model, session and data — shared by train, bench, tests."""
 
   def __init__(self, model_cls, config, target=''):
+    towers.check_towers(model_cls, config)
     self.config = config
     self.graph = tf.Graph()
     with self.graph.as_default():
@@ -61,7 +63,8 @@ class Session:
       check_update_ops_used(self.model.networks(),
                             allow_unused=self.model.allow_unused_update_ops())
       self.init_op = tf1.global_variables_initializer()
-      self.sess = tf1.Session(target, graph=self.graph, config=session_config())
+      self.sess = tf1.Session(target, graph=self.graph,
+                             config=towers.session_config(config.num_gpus, session_config()))
       K.set_session(self.sess)
 
   def prepare(self, restore=None):
@@ -195,12 +198,14 @@ class _Loop:
       self.writer.flush()
 
   def _export(self, epoch):
-    for prefix, keras_model in self.model.keras_exports().items():
+    self.exported_epoch = epoch
+    exports = self.model.keras_exports()
+    for prefix, keras_model in exports.items():
       path = os.path.join(self.run_dir, 'weights', f'{prefix}_{epoch}epoch.h5')
       ckpt.save_keras_weights(keras_model, path)
-    self.exported_epoch = epoch
-    logging.info('Epoch %d: exported HDF5 weights to %s', epoch,
-                 os.path.join(self.run_dir, 'weights'))
+    if exports:
+      logging.info('Epoch %d: exported HDF5 weights to %s', epoch,
+                   os.path.join(self.run_dir, 'weights'))
 
   def _save(self):
     state = {'step': self.step, 'data': self.data.state()}

@@ -93,6 +93,7 @@ class UnrolledGAN(Model):
   Config = UnrolledGANConfig
   default_data = 'ring'
   sample_kind = 'points'
+  towers_refusal = 'its look-ahead steps and snapshot/restore ops have no tower form yet'
 
   def build(self):
     c = self.config
