@@ -12,7 +12,7 @@ QUALITY_STDS = 3.0
 
 
 def mode_metrics(samples, centers, std, quality_stds=QUALITY_STDS):
-  """{'modes': int captured, 'high_quality': fraction in [0, 1], 'reverse_kl': nats (inf if no HQ)}."""
+  """{'modes': int, 'high_quality': fraction in [0, 1], 'reverse_kl': nats (inf if no HQ)}."""
   samples = np.asarray(samples, dtype=np.float64)
   centers = np.asarray(centers, dtype=np.float64)
   if samples.ndim != 2 or samples.shape[1] != centers.shape[1] or not len(samples):

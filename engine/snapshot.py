@@ -16,7 +16,7 @@ from engine.compat import tf, tf1
 
 
 def optimizer_state(variables, optimizer):
-  """The optimizer's slot variables for ``variables`` plus its non-slot accumulators (Adam's beta powers)."""
+  """``optimizer``'s slots for ``variables`` plus its non-slot accumulators (Adam's beta powers)."""
   state = []
   for name in sorted(optimizer.get_slot_names()):
     for variable in variables:
@@ -30,7 +30,7 @@ def optimizer_state(variables, optimizer):
 
 
 def network_state(variables, optimizer=None, include_optimizer=True):
-  """``variables`` and, by default, ``optimizer``'s state for them (what a look-ahead step changes)."""
+  """``variables`` and, by default, ``optimizer``'s state for them (what a look-ahead changes)."""
   state = list(variables)
   if include_optimizer and optimizer is not None:
     state += optimizer_state(variables, optimizer)
@@ -40,11 +40,12 @@ def network_state(variables, optimizer=None, include_optimizer=True):
 def _check_shapes(variables):
   for variable in variables:
     if not variable.shape.is_fully_defined():
-      raise ValueError(f'cannot snapshot {variable.name}: shape {variable.shape} is not fully defined')
+      raise ValueError(f'cannot snapshot {variable.name}: shape {variable.shape} is not fully '
+                       'defined')
 
 
 class VariableSnapshot:
-  """Host-side snapshot: ``save`` fetches the values, ``restore`` feeds them through placeholders."""
+  """Host-side snapshot: ``save`` fetches the values, ``restore`` feeds them to placeholders."""
 
   def __init__(self, variables, name='snapshot'):
     self.variables = list(variables)

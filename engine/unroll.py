@@ -51,8 +51,9 @@ def adam_unroll(loss_at, variables, optimizer, steps, name='unroll'):
   """
   if not isinstance(optimizer, tf1.train.AdamOptimizer):
     raise TypeError(f'adam_unroll needs a tf1.train.AdamOptimizer; got {type(optimizer).__name__}')
-  lr, beta1, beta2, epsilon = (optimizer._lr, optimizer._beta1,  # pylint: disable=protected-access
-                               optimizer._beta2, optimizer._epsilon)  # pylint: disable=protected-access
+  # pylint: disable=protected-access
+  lr, beta1, beta2, epsilon = (optimizer._lr, optimizer._beta1, optimizer._beta2,
+                               optimizer._epsilon)
   firsts = [optimizer.get_slot(v, 'm') for v in variables]
   seconds = [optimizer.get_slot(v, 'v') for v in variables]
   if any(s is None for s in firsts + seconds):

@@ -3,7 +3,8 @@
 Documented iteration (``--unroll_mode=documented``): one discriminator update (θ_D¹, the one kept),
 snapshot the discriminator, ``unroll_steps - 1`` look-ahead discriminator updates, one generator
 update against the looked-ahead discriminator, restore θ_D¹ — with assign ops built once
-(``engine.snapshot``), never ops created in the loop. ``--unroll_steps=0`` is a plain alternating GAN.
+(``engine.snapshot``), never ops created in the loop. ``--unroll_steps=0`` is a plain
+alternating GAN.
 
 ``--unroll_mode=differentiable`` is the paper's surrogate: the generator minimises its loss against
 the discriminator after k Adam steps written as tensors (``engine.unroll``), so its gradient

@@ -14,12 +14,13 @@ def scatter_over_training(runs, path, title):
   for row, label in enumerate(labels):
     result = runs[label]
     centers = np.asarray(result['centers'])
-    span = np.abs(centers).max() * 1.5
+    span = np.abs(centers).max() * 1.8
     for col, step in enumerate(steps):
       ax = axes[row][col]
       points = np.asarray(result['snapshots'][str(step)] if str(step) in result['snapshots']
                           else result['snapshots'][step])
-      ax.scatter(centers[:, 0], centers[:, 1], s=12, c='tab:red', marker='x', linewidths=1)
+      ax.scatter(centers[:, 0], centers[:, 1], s=12, c='tab:red', marker='x', linewidths=1,
+                 zorder=3)
       ax.scatter(points[:, 0], points[:, 1], s=1, c='tab:blue', alpha=0.4)
       ax.set_xlim(-span, span)
       ax.set_ylim(-span, span)

@@ -1,4 +1,4 @@
-"""The mode-coverage reproduction: {k=0, k=5} x {ring, grid} x seeds, a table and the paper's figure.
+"""Mode-coverage reproduction: {k=0, k=5} x {ring, grid} x seeds, a table and the paper's figure.
 
 Each run is a fresh graph trained by ``train_tracked`` (the same Model contract the engine loop
 uses); its metrics, losses and sample snapshots are cached per run so an interrupted sweep resumes.
@@ -126,8 +126,8 @@ def markdown_table(table, num_modes):
   lines = ['| data | k | modes captured | % high-quality | reverse KL | seeds | train time |',
            '|---|---|---|---|---|---|---|']
   for (data_name, k), row in table.items():
-    cells = [f'{row[m][0]:.2f} ± {row[m][1]:.2f}' + (f' ({row[m][2]} runs inf)' if row[m][2] else '')
-             for m in METRIC_NAMES]
+    cells = [f'{row[m][0]:.2f} ± {row[m][1]:.2f}' +
+             (f' ({row[m][2]} runs inf)' if row[m][2] else '') for m in METRIC_NAMES]
     cells[0] = cells[0] + f' / {num_modes[data_name]}'
     lines.append(f'| {data_name} | {k} | ' + ' | '.join(cells) +
                  f' | {row["runs"]} | {row["seconds"] / 60:.1f} min |')

@@ -1,4 +1,4 @@
-"""unrolled_gan: prebuilt restore, θ_D¹ kept, k=0 is a plain GAN, the differentiable unroll's gradient."""
+"""unrolled_gan: prebuilt restore, θ_D¹ kept, k=0 is a plain GAN, the true unroll's gradient."""
 import numpy as np
 import pytest
 
@@ -126,7 +126,7 @@ def test_zero_unroll_steps_match_plain_alternating_gan():
 
 
 def test_differentiable_unroll_gradient_matches_finite_differences_at_k1():
-  """d/dθ_G of -loss(θ_D after one real Adam step, θ_G): analytic (2nd order) vs finite differences."""
+  """d/dθ_G of -loss(θ_D after one real Adam step, θ_G): analytic (2nd order) vs differences."""
   graph, sess, model = build_model(
       unroll_steps=1, unroll_mode='differentiable', hidden_layers=1, hidden_activation='tanh',
       learning_rate_d=0.05, batch_size=8)
@@ -135,7 +135,7 @@ def test_differentiable_unroll_gradient_matches_finite_differences_at_k1():
     d_state = model.d_optimizer.variables() + model.discriminator.trainable_variables
     unrolled_grads = tf.gradients(model.g_loss, g_vars)
     first_order_grads = tf.gradients(-model.d_loss, g_vars)
-  for _ in range(5):                          # non-zero Adam moments, so the step's Jacobian matters
+  for _ in range(5):   # non-zero Adam moments, so the step's Jacobian matters
     sess.run(model.d_train, model._feed())  # pylint: disable=protected-access
   feed = model._feed()  # pylint: disable=protected-access
   start_d, start_g = sess.run(d_state), sess.run(g_vars)

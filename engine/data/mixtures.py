@@ -14,7 +14,7 @@ GRID_STD = 0.05      # VEEGAN / PacGAN: variance 0.0025
 
 
 def ring_centers(num_modes=8, radius=RING_RADIUS):
-  """``num_modes`` centres at distinct angles 2*pi*i/num_modes on a circle; float32 (num_modes, 2)."""
+  """``num_modes`` centres at distinct angles 2*pi*i/num_modes on a circle; float32 (n, 2)."""
   if num_modes < 1 or radius <= 0:
     raise UserError(f'ring needs num_modes >= 1 and radius > 0; got {num_modes}, {radius}')
   angles = 2.0 * np.pi * np.arange(num_modes) / num_modes
@@ -51,8 +51,9 @@ class MixtureSampler(Sampler):
 
 @register_source('ring')
 def ring_source(config, seed):
-  """8 Gaussians on a ring; ``ring_radius`` / ``ring_std`` / ``ring_modes`` from the config if set."""
-  centers = ring_centers(getattr(config, 'ring_modes', 8), getattr(config, 'ring_radius', RING_RADIUS))
+  """8 Gaussians on a ring; ``ring_radius``/``ring_std``/``ring_modes`` from the config if set."""
+  centers = ring_centers(getattr(config, 'ring_modes', 8),
+                         getattr(config, 'ring_radius', RING_RADIUS))
   return MixtureSampler(centers, getattr(config, 'ring_std', RING_STD), seed)
 
 
