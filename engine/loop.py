@@ -63,6 +63,7 @@ class Session:
       check_update_ops_used(self.model.networks(),
                             allow_unused=self.model.allow_unused_update_ops())
       self.init_op = tf1.global_variables_initializer()
+      self.local_init_op = tf1.local_variables_initializer()   # not in checkpoints
       self.sess = tf1.Session(target, graph=self.graph,
                              config=towers.session_config(config.num_gpus, session_config()))
       K.set_session(self.sess)
@@ -75,6 +76,7 @@ class Session:
         state = None
       else:
         state = restore(self.sess)
+      self.sess.run(self.local_init_op)
       K.get_session()                       # Keras' one-time variable-initialisation ops
       for keras_model in self.model.keras_exports().values():
         keras_model.set_weights(keras_model.get_weights())  # Keras' assign placeholders
@@ -269,6 +271,8 @@ class _LossLog:
     if self.header is None:
       self.header = ','.join(['step'] + list(losses))
       self.handle.write(self.header + '\n')
+    if ','.join(['step'] + list(losses)) != self.header:
+      raise ValueError(f'loss names changed at step {step}: {list(losses)} vs {self.header}')
     self.handle.write(','.join([str(step)] + [repr(float(v)) for v in losses.values()]) + '\n')
 
   def flush(self):

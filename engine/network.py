@@ -62,6 +62,7 @@ class ScopeNetwork(Network):
 
   def __init__(self, name, build_fn, custom_getter=None):
     super().__init__(name)
+    self._graph = tf1.get_default_graph()
     self._template = tf1.make_template(name, build_fn, custom_getter_=custom_getter)
 
   def __call__(self, *args, **kwargs):
@@ -76,11 +77,13 @@ class ScopeNetwork(Network):
 
   @property
   def trainable_variables(self):
-    return list(self._template.trainable_variables)
+    with self._graph.as_default():     # the template reads its graph's collections
+      return list(self._template.trainable_variables)
 
   @property
   def variables(self):
-    return list(self._template.variables)
+    with self._graph.as_default():
+      return list(self._template.variables)
 
 
 class VariableScopeNetwork(Network):
