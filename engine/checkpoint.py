@@ -58,6 +58,10 @@ class CheckpointManager:
   def restore(self, sess, path):
     """Restore variables from ``path``; return the loop/data state saved with it."""
     self.saver.restore(sess, path)
+    return self.read_state(path)
+
+  def read_state(self, path):
+    """The loop/data state saved with the checkpoint ``path``."""
     with open(_state_path(path)) as handle:
       return json.load(handle)
 

@@ -4,8 +4,25 @@ Each network's train op runs that network's update ops and nobody else's (TF-GAN
 ``check_update_ops_used`` refuses a graph where some update op is run by no train op — the silent
 "moving statistics never train" bug.
 """
+import contextlib
+
 from engine.compat import tf, tf1, UPDATE_OPS
 from engine.errors import UserError
+
+_OPTIMIZER_WRAPPERS = []   # innermost last; see wrap_optimizers
+
+
+@contextlib.contextmanager
+def wrap_optimizers(wrap):
+  """Inside, ``apply_with_updates`` passes each (optimizer, counter) through ``wrap`` first.
+
+  The cluster uses it to put ``SyncReplicasOptimizer`` around every engine-built train op.
+  """
+  _OPTIMIZER_WRAPPERS.append(wrap)
+  try:
+    yield
+  finally:
+    _OPTIMIZER_WRAPPERS.remove(wrap)
 
 
 def step_counter(name):
@@ -34,6 +51,8 @@ def build_train_op(loss, network, optimizer, *, counter=None, name=None):
 
 def apply_with_updates(optimizer, grads_and_vars, update_ops, *, counter=None, name=None):
   """``apply_gradients`` after ``update_ops``, and counting the step in ``counter``."""
+  if _OPTIMIZER_WRAPPERS:
+    optimizer, counter = _OPTIMIZER_WRAPPERS[-1](optimizer, counter)
   with tf1.control_dependencies(list(update_ops)):
     apply = optimizer.apply_gradients(grads_and_vars, global_step=counter, name=name)
   for op in update_ops:
