@@ -10,7 +10,7 @@ import os
 import socket
 import time
 
-from absl import flags
+from absl import flags, logging
 
 from engine.errors import UserError
 
@@ -143,11 +143,16 @@ def wait_for_ps(cluster):
   deadline = time.monotonic() + cluster.wait_secs
   for index, host in enumerate(cluster.ps_hosts):
     name, _, port = host.rpartition(':')
+    waiting = False
     while True:
       try:
         with socket.create_connection((name, int(port)), timeout=2):
           break
       except OSError:
+        if not waiting:
+          logging.info('Waiting for ps task %d at %s (at most %d s).', index, host,
+                       cluster.wait_secs)
+          waiting = True
         if time.monotonic() > deadline:
           raise UserError(f'--ps_hosts: ps task {index} at {host} did not answer within '
                           f'{cluster.wait_secs} s (--cluster_wait_secs); is it running?') from None

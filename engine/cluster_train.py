@@ -169,15 +169,23 @@ class _SessionCreator(tf1.train.SessionCreator):
     self.saver, self.latest, self.state = saver, latest, None
     self.raw = None
     self.init_op = tf1.global_variables_initializer()
+    self.ready_op = tf1.report_uninitialized_variables()
     self.manager = tf1.train.SessionManager(
         local_init_op=tf.group(tf1.local_variables_initializer(), tf1.tables_initializer()),
-        ready_op=tf1.report_uninitialized_variables(),
+        ready_op=self.ready_op,
         ready_for_local_init_op=tf1.report_uninitialized_variables(tf1.global_variables()),
         graph=session.graph)
 
   def create_session(self):
     config = session_config(self.cluster)
-    if self.cluster.is_chief:
+    if self.cluster.is_chief and self._model_on_ps(config):
+      # A restarted chief joins the live model instead of rolling it back to its checkpoint.
+      raw = self.manager.wait_for_session(self.master, config=config, max_wait_secs=0)
+      if self.latest and raw is not None:
+        self.state = self.saver.read_state(self.latest)
+        logging.info('Chief joined the model live on the ps; data position from %s',
+                     self.latest)
+    elif self.cluster.is_chief:
       raw = self.manager.prepare_session(
           self.master, init_op=self.init_op, config=config,
           saver=self.saver.saver if self.latest else None,
@@ -200,6 +208,12 @@ class _SessionCreator(tf1.train.SessionCreator):
       self.session.model.before_finalize(raw)
       self.session.graph.finalize()
     return raw
+
+
+  def _model_on_ps(self, config):
+    """True when the ps already holds every variable (this chief is a restarted one)."""
+    with tf1.Session(self.master, graph=self.session.graph, config=config) as probe:
+      return len(probe.run(self.ready_op)) == 0
 
 
 class _ClusterLoop(loop._Loop):  # pylint: disable=protected-access
