@@ -70,9 +70,7 @@ def _train_worker(model_cls, config, cluster, server, max_steps):
     session = loop.Session(model_cls, config, device=devices, make_session=False)
   try:
     with session.graph.as_default():
-      if cluster.sync_replicas and not replication.optimizers:
-        raise UserError(f'--sync_replicas: model {model_cls.name} builds no engine train ops '
-                        '(it trains through Keras); run it without --sync_replicas')
+      _check_sync(model_cls, cluster, replication)
       with tf1.device(devices):
         shared = _SharedSteps(cluster, replication)
       saver = None
@@ -80,12 +78,23 @@ def _train_worker(model_cls, config, cluster, server, max_steps):
         with tf1.device(cluster.worker_device):
           saver = ckpt.CheckpointManager(run_dir, config.keep_checkpoints)
       creator = _SessionCreator(session, cluster, server.target, saver, latest)
-      hooks = [opt.make_session_run_hook(cluster.is_chief) for opt in replication.optimizers]
-      session.sess = tf1.train.MonitoredSession(session_creator=creator, hooks=hooks)
+      # No initial tokens: nobody starts a round ahead of the others.
+      hooks = [opt.make_session_run_hook(cluster.is_chief, num_tokens=0)
+               for opt in replication.optimizers]
+      # Sync: the chief's queue runners wait in take_grad forever; do not wait 120 s for them.
+      session.sess = tf1.train.MonitoredSession(session_creator=creator, hooks=hooks,
+                                                stop_grace_period_secs=5)
       return _ClusterLoop(session, saver, run_dir, creator.state, max_steps, cluster, shared,
                           creator).run()
   finally:
     session.close()
+
+
+def _check_sync(model_cls, cluster, replication):
+  """--sync_replicas needs engine train ops to wrap (Keras ``train_on_batch`` has none)."""
+  if cluster.sync_replicas and not replication.train_ops:
+    raise UserError(f'--sync_replicas: model {model_cls.name} builds no engine train op (it '
+                    'trains through Keras); run it without --sync_replicas')
 
 
 class _Replication:
@@ -93,18 +102,51 @@ class _Replication:
 
   def __init__(self, cluster):
     self.cluster = cluster
-    self.optimizers = []
+    self.optimizers = []    # every SyncReplicasOptimizer (each needs its session hook)
+    self.train_ops = 0      # engine train ops wrapped
 
   def wrap(self, optimizer, counter):
     if not self.cluster.sync_replicas:
       return optimizer, counter
     if counter is None:
       counter = train_ops.step_counter(f'sync_updates_{len(self.optimizers)}')
+    synced = _LockstepSync(optimizer, self)
+    self.train_ops += 1
+    return synced, counter
+
+  def sync(self, optimizer):
+    """A SyncReplicasOptimizer over all workers with its own token queue (see _OwnQueueSync)."""
     workers = self.cluster.num_workers
     synced = _OwnQueueSync(optimizer, replicas_to_aggregate=workers, total_num_replicas=workers,
-                           container=f'sync_{len(self.optimizers)}')
+                           container=f'sync{len(self.optimizers)}')
     self.optimizers.append(synced)
-    return synced, counter
+    return synced
+
+
+class _LockstepSync:
+  """A synchronized train op followed, in the same run, by a round barrier of its own.
+
+  TF's token queue is shared by all workers and a round closes on the first N gradients from
+  anyone: a worker running the same train op twice in a row (5 critic steps) can take the token
+  another worker was due and feed two gradients to one round; the workers then drift apart across
+  train ops and deadlock (measured on wgan without the barrier: chief blocked in a critic step,
+  worker 1 in the generator step, in iteration 2). The barrier round closes only when every
+  worker has its token, so nobody can start the next round early.
+  """
+
+  def __init__(self, optimizer, replication):
+    self.replication = replication
+    self.synced = replication.sync(optimizer)
+    self.barrier = replication.sync(tf1.train.GradientDescentOptimizer(0.0))
+
+  def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+    train = self.synced.apply_gradients(grads_and_vars, global_step, name)
+    index = len(self.replication.optimizers)
+    with tf1.variable_scope('sync_barriers'):
+      target = tf1.get_variable(f'barrier{index}', (), tf.float32, tf1.zeros_initializer(),
+                                trainable=False)
+    rounds = train_ops.step_counter(f'sync_barrier_rounds{index}')
+    return self.barrier.apply_gradients([(_zero_after(train), target)], global_step=rounds)
 
 
 class _OwnQueueSync(tf1.train.SyncReplicasOptimizer):
@@ -121,6 +163,16 @@ class _OwnQueueSync(tf1.train.SyncReplicasOptimizer):
   def apply_gradients(self, grads_and_vars, global_step=None, name=None):
     with tf1.get_default_graph().container(self._container):
       return super().apply_gradients(grads_and_vars, global_step, name)
+
+
+def _zero_after(op):
+  """A zero gradient that this worker pushes only after ``op`` ran.
+
+  Control dependencies go on the pushed gradient, never around ``apply_gradients``: the chief's
+  queue runner runs the aggregated update without feeds and must not rerun ``op``.
+  """
+  with tf1.control_dependencies([op]):
+    return tf.zeros(())
 
 
 class _SharedSteps:
@@ -143,10 +195,9 @@ class _SharedSteps:
       # worker reads the same step afterwards and all stop after the same round.
       barrier_var = tf1.get_variable('cluster/round_barrier', (), tf.float32,
                                      tf1.zeros_initializer(), trainable=False)
-      synced, _ = replication.wrap(tf1.train.GradientDescentOptimizer(0.0), self.global_step)
-      with tf1.control_dependencies([count]):
-        barrier = synced.apply_gradients([(tf.zeros(()), barrier_var)],
-                                         global_step=self.global_step)
+      synced = replication.sync(tf1.train.GradientDescentOptimizer(0.0))
+      barrier = synced.apply_gradients([(_zero_after(count), barrier_var)],
+                                       global_step=self.global_step)
       with tf1.control_dependencies([barrier]):
         self.advance = tf.identity(self.global_step.read_value())
     else:

@@ -51,9 +51,15 @@ def build_train_op(loss, network, optimizer, *, counter=None, name=None):
 
 def apply_with_updates(optimizer, grads_and_vars, update_ops, *, counter=None, name=None):
   """``apply_gradients`` after ``update_ops``, and counting the step in ``counter``."""
+  dependencies = list(update_ops)
   if _OPTIMIZER_WRAPPERS:
+    # A wrapped optimizer may apply elsewhere (SyncReplicasOptimizer's chief queue runner, which
+    # feeds nothing): the update ops then gate the gradients this step pushes, not the apply.
     optimizer, counter = _OPTIMIZER_WRAPPERS[-1](optimizer, counter)
-  with tf1.control_dependencies(list(update_ops)):
+    with tf1.control_dependencies(dependencies):
+      grads_and_vars = [(tf.identity(g) if g is not None else None, v) for g, v in grads_and_vars]
+    dependencies = []
+  with tf1.control_dependencies(dependencies):
     apply = optimizer.apply_gradients(grads_and_vars, global_step=counter, name=name)
   for op in update_ops:
     tf1.add_to_collection(USED_UPDATE_OPS, op)
