@@ -177,6 +177,23 @@ def test_a_killed_worker_restarts_from_its_flag_file_and_no_checkpoint_is_lost(m
   assert not leftovers, leftovers
 
 
+def test_sync_replicas_aggregates_one_gradient_per_worker_per_update(make_cluster):
+  rounds = 3
+  nodes = make_cluster(rounds)
+  nodes.args.append('--sync_replicas')
+  nodes.start('ps0')
+  chief, chief_log = nodes.start('worker0')
+  other, other_log = nodes.start('worker1')
+  nodes.finish(chief, chief_log)
+  nodes.finish(other, other_log)
+  checkpoints = _checkpoints(nodes.run_dir)
+  final = checkpoints[max(checkpoints)]
+  assert max(checkpoints) == final['global_step'] == rounds            # synchronized rounds
+  assert list(final['cluster/iterations_by_worker']) == [rounds, rounds]  # both, in step
+  assert final['counters/generator_updates'] == rounds                # one update per round
+  assert final['counters/critic_updates'] == 5 * rounds
+
+
 @pytest.mark.parametrize('hosts, job, index, message', [
     (('a:1',), 'worker', 1, '--task_index=1 is outside --worker_hosts (1 task(s): 0..0)'),
     (('a:1', 'b:2'), 'ps', 1, '--task_index=1 is outside --ps_hosts (1 task(s): 0..0)'),
