@@ -129,8 +129,8 @@ class _LockstepSync:
   TF's token queue is shared by all workers and a round closes on the first N gradients from
   anyone: a worker running the same train op twice in a row (5 critic steps) can take the token
   another worker was due and feed two gradients to one round; the workers then drift apart across
-  train ops and deadlock (measured on wgan without the barrier: chief blocked in a critic step,
-  worker 1 in the generator step, in iteration 2). The barrier round closes only when every
+  train ops and deadlock (measured on wgan with TF's defaults — two initial tokens, no barrier:
+  chief blocked in a critic step, worker 1 in the generator step, in iteration 2). The barrier round closes only when every
   worker has its token, so nobody can start the next round early.
   """
 
