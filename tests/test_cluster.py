@@ -194,6 +194,24 @@ def test_sync_replicas_aggregates_one_gradient_per_worker_per_update(make_cluste
   assert final['counters/critic_updates'] == 5 * rounds
 
 
+def test_a_new_checkpoint_manager_keeps_the_older_checkpoints(tmp_path):
+  """A resumed run (or a restarted chief) must not orphan the checkpoints written before it."""
+  from engine import checkpoint  # pylint: disable=import-outside-toplevel
+  from engine.compat import tf  # pylint: disable=import-outside-toplevel
+  run_dir = str(tmp_path)
+  for steps in ((1, 2), (3,)):
+    with tf.Graph().as_default():
+      tf1.get_variable('v', (), tf.float32)
+      manager = checkpoint.CheckpointManager(run_dir, keep=5)
+      with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        for step in steps:
+          manager.save(sess, step, {'step': step})
+  kept = sorted(os.path.basename(p) for p in glob.glob(os.path.join(run_dir, 'checkpoints',
+                                                                     '*.state.json')))
+  assert kept == [f'model.ckpt-{s}.state.json' for s in (1, 2, 3)]
+
+
 @pytest.mark.parametrize('hosts, job, index, message', [
     (('a:1',), 'worker', 1, '--task_index=1 is outside --worker_hosts (1 task(s): 0..0)'),
     (('a:1', 'b:2'), 'ps', 1, '--task_index=1 is outside --ps_hosts (1 task(s): 0..0)'),
