@@ -146,7 +146,8 @@ def test_two_workers_train_wgan_to_the_target_step_and_a_worker_waits_for_the_ps
   assert os.path.exists(os.path.join(nodes.run_dir, 'flags.txt'))
 
 
-def test_a_killed_worker_restarts_from_its_flag_file_and_no_checkpoint_is_lost(make_cluster):
+def test_killed_workers_restart_from_their_flag_files_and_no_checkpoint_is_lost(make_cluster):
+  """Worker 1, then the chief, are killed mid-run and restarted with the same flag files."""
   target = 40
   nodes = make_cluster(target)
   nodes.start('ps0')
@@ -161,9 +162,13 @@ def test_a_killed_worker_restarts_from_its_flag_file_and_no_checkpoint_is_lost(m
     nodes.wait_for_line(again_log, r'step \d+/40', again)
   finally:
     os.killpg(chief.pid, signal.SIGCONT)
+  assert 0 < int(joined.group(1)) < target
+  nodes.wait_for_line(chief_log, r'step \d+/40.*\n(.|\n)*step \d+/40', chief)
+  nodes.kill(chief)                          # the chief, mid-run (perhaps mid-save)
+  chief, chief_log = nodes.start('worker0')
   nodes.finish(chief, chief_log)
   nodes.finish(again, again_log)
-  assert 0 < int(joined.group(1)) < target
+  assert 'Chief joined the model live on the ps' in open(chief_log).read()   # no rollback
 
   checkpoints = _checkpoints(nodes.run_dir)     # every listed checkpoint reads back in full
   steps = sorted(checkpoints)
