@@ -16,15 +16,22 @@ from engine.errors import UserError
 # model name -> 'module:function' (imported lazily: each benchmark may build large graphs)
 BENCHMARKS = {
     'wgan': 'models.wgan_bench:bench_wgan',
+    'unrolled_gan': 'models.unrolled_bench:bench_unrolled',
 }
 
 
-def run(model_name, **options):
+def run(model_name, iterations=20, rounds=3, **options):
+  """The model's benchmark; with ``num_gpus=N > 1``, steps/s for 1 and N towers instead."""
+  towers = options.pop('num_gpus', 1)
+  if towers > 1:
+    from engine.towers_bench import bench_towers  # pylint: disable=import-outside-toplevel
+    return bench_towers(model_name, tower_counts=(1, towers), steps=iterations, **options)
   if model_name not in BENCHMARKS:
     raise UserError(f'--model={model_name!r} has no benchmark; choose one of: '
                     f'{", ".join(sorted(BENCHMARKS))}')
   module_name, function_name = BENCHMARKS[model_name].split(':')
-  return getattr(importlib.import_module(module_name), function_name)(**options)
+  return getattr(importlib.import_module(module_name), function_name)(
+      iterations=iterations, rounds=rounds, **options)
 
 
 def time_iterations(step_fn, iterations, warmup):

@@ -56,6 +56,9 @@ def _start_server(cluster):
 
 
 def _train_worker(model_cls, config, cluster, server, max_steps):
+  if getattr(config, 'num_gpus', 1) > 1:
+    raise UserError(f'--num_gpus={config.num_gpus}: towers keep their variables on this '
+                    "worker's CPU, not on the ps tasks; use --num_gpus=1 in a cluster")
   run_dir = loop.run_dir_of(model_cls, config)
   latest = ckpt.latest_checkpoint(run_dir) if cluster.is_chief else None
   if latest and not config.resume:

@@ -47,6 +47,9 @@ class TrainConfig:
                                  lower=1)
   export_every_epochs: int = hparam(1, 'Save Keras HDF5 weights ({prefix}_{epoch}epoch.h5) every '
                                     'N epochs (0 = off).', lower=0)
+  num_gpus: int = hparam(1, 'Towers: replicas of the losses, one per GPU (N logical CPU devices '
+                         'when there are fewer GPUs); the batch is split evenly between them.',
+                         lower=1)
   keep_checkpoints: int = hparam(5, 'Checkpoints kept in the run directory.', lower=1)
   resume: bool = hparam(True, 'Resume from the run directory\'s latest checkpoint when there is '
                         'one; with --noresume an existing checkpoint is an error (nothing is '

@@ -11,11 +11,11 @@ import math
 import os
 import time
 
-import numpy as np
 from absl import logging
 
 from engine import checkpoint as ckpt
 from engine import images
+from engine import towers
 from engine.compat import tf, tf1, keras, K
 from engine.data import make_source
 from engine.errors import NonFiniteLossError, UserError
@@ -50,6 +50,7 @@ class Session:
   def __init__(self, model_cls, config, target='', device=None, make_session=True):
     """``device``: a device function for every op (a cluster's ``replica_device_setter``);
     ``make_session=False``: the caller creates the session (a cluster's session creator)."""
+    towers.check_towers(model_cls, config)
     self.config = config
     self.graph = tf.Graph()
     self.sess = None
@@ -66,7 +67,8 @@ class Session:
                             allow_unused=self.model.allow_unused_update_ops())
       self.init_op = tf1.global_variables_initializer()
       if make_session:
-        self.sess = tf1.Session(target, graph=self.graph, config=session_config())
+        self.sess = tf1.Session(target, graph=self.graph,
+                               config=towers.session_config(config.num_gpus, session_config()))
         K.set_session(self.sess)
 
   def prepare(self, restore=None):
@@ -221,12 +223,14 @@ class _Loop:
       self.writer.flush()
 
   def _export(self, epoch):
-    for prefix, keras_model in self.model.keras_exports().items():
+    self.exported_epoch = epoch
+    exports = self.model.keras_exports()
+    for prefix, keras_model in exports.items():
       path = os.path.join(self.run_dir, 'weights', f'{prefix}_{epoch}epoch.h5')
       ckpt.save_keras_weights(keras_model, path)
-    self.exported_epoch = epoch
-    logging.info('Epoch %d: exported HDF5 weights to %s', epoch,
-                 os.path.join(self.run_dir, 'weights'))
+    if exports:
+      logging.info('Epoch %d: exported HDF5 weights to %s', epoch,
+                   os.path.join(self.run_dir, 'weights'))
 
   def _save(self):
     state = {'step': self.step, 'data': self.data.state()}
@@ -315,10 +319,3 @@ class _NoLossLog:
 
   def close(self):
     pass
-
-
-def as_array(losses, names=None):
-  """[(step, {name: value})] -> (steps, names, values float64 [steps, names])."""
-  names = names or list(losses[0][1]) if losses else []
-  return ([s for s, _ in losses], names,
-          np.array([[values[n] for n in names] for _, values in losses], np.float64))

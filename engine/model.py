@@ -17,6 +17,8 @@ class Model:
   Config = TrainConfig        # a TrainConfig subclass holding the documented defaults
   default_data = None         # embedded data source used when --data=embedded
   sample_kind = 'images'      # 'images' (NHWC in [-1, 1]) or 'points' (N x 2)
+  supports_towers = False     # builds its losses with engine.towers for --num_gpus > 1
+  towers_refusal = 'its training style has no tower form'   # why not, for the error message
 
   def __init__(self, config, data):
     self.config = config

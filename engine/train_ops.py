@@ -6,6 +6,8 @@ Each network's train op runs that network's update ops and nobody else's (TF-GAN
 """
 import contextlib
 
+from absl import logging
+
 from engine.compat import tf, tf1, UPDATE_OPS
 from engine.errors import UserError
 
@@ -67,6 +69,13 @@ def apply_with_updates(optimizer, grads_and_vars, update_ops, *, counter=None, n
 
 
 USED_UPDATE_OPS = 'graphgan_used_update_ops'
+REPLICA_UPDATE_OPS = 'graphgan_replica_update_ops'
+
+
+def mark_replica_update_ops(update_ops):
+  """Declare ``update_ops`` deliberately unrun: a tower replica's copies of tower 0's updates."""
+  for op in update_ops:
+    tf1.add_to_collection(REPLICA_UPDATE_OPS, op)
 
 
 def check_update_ops_used(networks, allow_unused=False):
@@ -74,7 +83,7 @@ def check_update_ops_used(networks, allow_unused=False):
 
   ``allow_unused`` turns the error into a loud warning (the documented-but-buggy styles use it).
   """
-  used = set(tf1.get_collection(USED_UPDATE_OPS))
+  used = set(tf1.get_collection(USED_UPDATE_OPS)) | set(tf1.get_collection(REPLICA_UPDATE_OPS))
   candidates = list(tf1.get_collection(UPDATE_OPS))
   for network in networks:
     candidates += network.update_ops
@@ -85,7 +94,8 @@ def check_update_ops_used(networks, allow_unused=False):
              f'(e.g. {unused[0]}); their moving statistics would never train')
   if not allow_unused:
     raise UserError(message)
-  tf1.logging.warning('%s — allowed by flag.', message)
+  logging.warning('%s. ALLOWED by --allow_unused_update_ops: this run reproduces that bug.',
+                  message)
   return unused
 
 

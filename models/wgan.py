@@ -16,13 +16,13 @@ import dataclasses
 
 import numpy as np
 
-from engine import losses
+from engine import losses, towers
 from engine.compat import tf, tf1, K
 from engine.config import TrainConfig, hparam
 from engine.model import Model
 from engine.network import KerasNetwork
 from engine.registry import register
-from engine.train_ops import build_train_op, clip_op, step_counter
+from engine.train_ops import clip_op, step_counter
 from models.networks import dcgan_generator, dcgan_critic
 
 
@@ -58,6 +58,7 @@ class WGAN(Model):
 
   Config = WGANConfig
   default_data = 'shapes64'
+  supports_towers = True
 
   @property
   def example_shape(self):
@@ -72,19 +73,19 @@ class WGAN(Model):
                                                   self.example_shape))
     self.critic = KerasNetwork(dcgan_critic(config.d_base_channels, self.example_shape))
 
-    self.fake = self.generator(self.z)
-    self.real_scores, fake_scores = self.critic(self.x), self.critic(self.fake)
-    self.d_loss = losses.wasserstein_critic_loss(self.real_scores, fake_scores)
-    self.g_loss = losses.wasserstein_generator_loss(fake_scores)
+    built = towers.build_towers(config.num_gpus, self._losses, [self.x, self.z],
+                                {'critic': self.critic, 'generator': self.generator})
+    self.d_loss, self.g_loss = built.losses['critic'], built.losses['generator']
+    self.fake, self.real_scores = built.outputs['fake'], built.outputs['real_scores']
 
     self.critic_updates = step_counter('critic_updates')
     self.generator_updates = step_counter('generator_updates')
-    self.d_train = build_train_op(self.d_loss, self.critic,
-                                  tf1.train.RMSPropOptimizer(config.learning_rate_d),
-                                  counter=self.critic_updates)
-    self.g_train = build_train_op(self.g_loss, self.generator,
-                                  tf1.train.RMSPropOptimizer(config.learning_rate_g),
-                                  counter=self.generator_updates)
+    self.d_train = towers.apply_towers(built, 'critic',
+                                       tf1.train.RMSPropOptimizer(config.learning_rate_d),
+                                       counter=self.critic_updates)
+    self.g_train = towers.apply_towers(built, 'generator',
+                                       tf1.train.RMSPropOptimizer(config.learning_rate_g),
+                                       counter=self.generator_updates)
     critic_weights = self.critic.trainable_variables
     self.clip = clip_op(critic_weights, -config.clip_value, config.clip_value)
     with tf1.control_dependencies([self.d_train]):
@@ -92,6 +93,14 @@ class WGAN(Model):
                                        name='clip_after_update')
     self.sample_z = np.random.default_rng(config.seed + 1).standard_normal(
         (64, config.z_dim)).astype(np.float32)
+
+  def _losses(self, x, z):
+    """The documented losses of one batch (or one tower's slice of it) and the fakes."""
+    fake = self.generator(z)
+    real_scores, fake_scores = self.critic(x), self.critic(fake)
+    return ({'critic': losses.wasserstein_critic_loss(real_scores, fake_scores),
+             'generator': losses.wasserstein_generator_loss(fake_scores)},
+            {'fake': fake, 'real_scores': real_scores})
 
   def networks(self):
     return [self.generator, self.critic]
