@@ -44,6 +44,14 @@ class CheckpointManager:
     os.makedirs(checkpoint_dir(run_dir), exist_ok=True)
     self.run_dir = run_dir
     self.saver = tf1.train.Saver(max_to_keep=keep, save_relative_paths=True)
+    # A new Saver knows no earlier checkpoints: without this, the first save after a resume (or
+    # a restarted cluster chief) would drop the sidecars of every older checkpoint.
+    state = tf1.train.get_checkpoint_state(checkpoint_dir(run_dir))
+    if state is not None:
+      directory = checkpoint_dir(run_dir)
+      self.saver.recover_last_checkpoints(
+          [p if os.path.isabs(p) else os.path.join(directory, p)
+           for p in state.all_model_checkpoint_paths])
 
   def save(self, sess, step, state):
     prefix = os.path.join(checkpoint_dir(self.run_dir), PREFIX)
@@ -58,6 +66,10 @@ class CheckpointManager:
   def restore(self, sess, path):
     """Restore variables from ``path``; return the loop/data state saved with it."""
     self.saver.restore(sess, path)
+    return self.read_state(path)
+
+  def read_state(self, path):
+    """The loop/data state saved with the checkpoint ``path``."""
     with open(_state_path(path)) as handle:
       return json.load(handle)
 

@@ -11,7 +11,7 @@ import sys
 from absl import app, flags, logging
 
 import engine  # noqa: F401  (compat first)
-from engine import registry
+from engine import cluster, registry
 from engine.config import make_config
 from engine.errors import UserError
 
@@ -23,6 +23,7 @@ _DEFINED = {}   # flag name -> python type
 
 def define_flags():
   """Define --model and one flag per config field of every registered model (idempotent)."""
+  cluster.define_flags()
   if 'model' not in FLAGS:
     flags.DEFINE_string('model', None, f'Training style to run: {", ".join(registry.names())}.')
   per_flag = {}
@@ -113,12 +114,21 @@ def _train_main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   logging.set_verbosity(logging.INFO)
+  node = cluster.from_flags()
   model_cls, config = config_from_flags()
+  if node and not node.is_chief:   # a ps or non-chief worker writes nothing
+    from engine import cluster_train  # pylint: disable=import-outside-toplevel
+    cluster_train.train(model_cls, config, node)
+    return
   run_dir = loop.run_dir_of(model_cls, config)
   os.makedirs(run_dir, exist_ok=True)
   with open(os.path.join(run_dir, 'flags.txt'), 'w') as handle:
     handle.write(config_as_flags(model_cls, config))
-  result = loop.train(model_cls, config)
+  if node:
+    from engine import cluster_train  # pylint: disable=import-outside-toplevel
+    result = cluster_train.train(model_cls, config, node)
+  else:
+    result = loop.train(model_cls, config)
   logging.info('Done: steps %d..%d in %s (checkpoint %s)', result.first_step, result.last_step,
                run_dir, result.checkpoint)
 

@@ -47,11 +47,14 @@ def session_config():
 class Session:
   """A built, finalized graph with its model, session and data — shared by train, bench, tests."""
 
-  def __init__(self, model_cls, config, target=''):
+  def __init__(self, model_cls, config, target='', device=None, make_session=True):
+    """``device``: a device function for every op (a cluster's ``replica_device_setter``);
+    ``make_session=False``: the caller creates the session (a cluster's session creator)."""
     towers.check_towers(model_cls, config)
     self.config = config
     self.graph = tf.Graph()
-    with self.graph.as_default():
+    self.sess = None
+    with self.graph.as_default(), tf1.device(device):
       keras.utils.set_random_seed(config.seed)
       if config.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -64,9 +67,10 @@ class Session:
                             allow_unused=self.model.allow_unused_update_ops())
       self.init_op = tf1.global_variables_initializer()
       self.local_init_op = tf1.local_variables_initializer()   # not in checkpoints
-      self.sess = tf1.Session(target, graph=self.graph,
-                             config=towers.session_config(config.num_gpus, session_config()))
-      K.set_session(self.sess)
+      if make_session:
+        self.sess = tf1.Session(target, graph=self.graph,
+                               config=towers.session_config(config.num_gpus, session_config()))
+        K.set_session(self.sess)
 
   def prepare(self, restore=None):
     """Initialize (or ``restore()``), let Keras create its lazy ops, then finalize the graph."""
@@ -85,7 +89,8 @@ class Session:
     return state
 
   def close(self):
-    self.sess.close()
+    if self.sess is not None:
+      self.sess.close()
     K.clear_session()
 
 
@@ -116,7 +121,13 @@ def train(model_cls, config, max_steps=None):
 
 
 class _Loop:
-  """The per-iteration schedule: step, log, summarize, sample, export, checkpoint."""
+  """The per-iteration schedule: step, log, summarize, sample, export, checkpoint.
+
+  ``engine/cluster_train.py`` subclasses it: the step is then the cluster's shared global step
+  (``_advance``), and only the chief (``is_chief``) writes anything.
+  """
+
+  is_chief = True
 
   def __init__(self, session, saver, run_dir, state, max_steps):
     self.session, self.saver, self.run_dir = session, saver, run_dir
@@ -130,8 +141,9 @@ class _Loop:
     end = self.config.train_steps
     self.end = min(end, self.step + max_steps) if max_steps else end
     self.writer = tf1.summary.FileWriter(run_dir, graph=None) \
-        if self.config.summary_every_steps else None
-    self.loss_log = _LossLog(os.path.join(run_dir, 'losses.csv'), self.step)
+        if self.config.summary_every_steps and self.is_chief else None
+    self.loss_log = _LossLog(os.path.join(run_dir, 'losses.csv'), self.step) \
+        if self.is_chief else _NoLossLog()
 
   def run(self):
     result = TrainResult(self.run_dir, self.step + 1, self.step)
@@ -141,21 +153,24 @@ class _Loop:
     try:
       while self.step < self.end:
         started = time.perf_counter()
+        previous = self.step
         losses = model.iteration(sess, self.step)
-        self.step += 1
+        self._advance()
         _check_finite(losses, self.step, last_saved, self.run_dir)
         result.losses.append((self.step, losses))
         self.loss_log.append(self.step, losses)
-        self._after_step(losses, progress)
-        if self.step % self.config.save_every_steps == 0 or self.step == self.end:
+        self._after_step(losses, progress, previous)
+        if self.is_chief and (_crossed(previous, self.step, self.config.save_every_steps) or
+                              self.step >= self.end):
           result.checkpoint = self._save()
           last_saved = self.step
         result.step_seconds.append(time.perf_counter() - started)
-      result.report = model.final_report(sess)
+      self._finish(result)
+      result.report = model.final_report(sess) if self.is_chief else {}
       if result.report:
         logging.info('Final report: %s', _format(result.report))
         self._scalars(result.report, self.step, prefix='report/')
-      if self.step == self.end and not result.checkpoint and self.step > 0:
+      if self.is_chief and self.step >= self.end and not result.checkpoint and self.step > 0:
         result.checkpoint = self._save()
     finally:
       self.loss_log.close()
@@ -164,13 +179,23 @@ class _Loop:
     result.last_step = self.step
     return result
 
-  def _after_step(self, losses, progress):
+  def _advance(self):
+    """Count the iteration just run (a cluster reads the shared global step instead)."""
+    self.step += 1
+
+  def _finish(self, result):
+    """After the last iteration, before the final report (a cluster's chief waits for workers)."""
+
+  def _after_step(self, losses, progress, previous):
     config, step = self.config, self.step
-    if step % config.log_every_steps == 0 or step == self.end:
+    if _crossed(previous, step, config.log_every_steps) or step >= self.end:
       logging.info('%s', progress.line(step, losses, self.data.epoch))
-    if config.summary_every_steps and step % config.summary_every_steps == 0:
+    if not self.is_chief:
+      return
+    if config.summary_every_steps and _crossed(previous, step, config.summary_every_steps):
       self._scalars(losses, step)
-    if (config.sample_every_steps and step % config.sample_every_steps == 0) or step == self.end:
+    if (config.sample_every_steps and _crossed(previous, step, config.sample_every_steps)) or \
+        step >= self.end:
       self._samples(step)
     if config.export_every_epochs and self.data.epoch >= self.exported_epoch + \
         config.export_every_epochs:
@@ -214,6 +239,11 @@ class _Loop:
     path = self.saver.save(self.session.sess, self.step, state)
     self.loss_log.flush()
     return path
+
+
+def _crossed(previous, step, every):
+  """True when a multiple of ``every`` lies in (previous, step] (a cluster's step may jump)."""
+  return step // every > previous // every
 
 
 def _check_finite(losses, step, last_saved, run_dir):
@@ -281,3 +311,15 @@ class _LossLog:
   def close(self):
     self.handle.close()
 
+
+class _NoLossLog:
+  """A non-chief worker's loss log: it writes nothing."""
+
+  def append(self, step, losses):
+    pass
+
+  def flush(self):
+    pass
+
+  def close(self):
+    pass

@@ -4,10 +4,27 @@ Each network's train op runs that network's update ops and nobody else's (TF-GAN
 ``check_update_ops_used`` refuses a graph where some update op is run by no train op — the silent
 "moving statistics never train" bug.
 """
+import contextlib
+
 from absl import logging
 
 from engine.compat import tf, tf1, UPDATE_OPS
 from engine.errors import UserError
+
+_OPTIMIZER_WRAPPERS = []   # innermost last; see wrap_optimizers
+
+
+@contextlib.contextmanager
+def wrap_optimizers(wrap):
+  """Inside, ``apply_with_updates`` passes each (optimizer, counter) through ``wrap`` first.
+
+  The cluster uses it to put ``SyncReplicasOptimizer`` around every engine-built train op.
+  """
+  _OPTIMIZER_WRAPPERS.append(wrap)
+  try:
+    yield
+  finally:
+    _OPTIMIZER_WRAPPERS.remove(wrap)
 
 
 def step_counter(name):
@@ -36,7 +53,15 @@ def build_train_op(loss, network, optimizer, *, counter=None, name=None):
 
 def apply_with_updates(optimizer, grads_and_vars, update_ops, *, counter=None, name=None):
   """``apply_gradients`` after ``update_ops``, and counting the step in ``counter``."""
-  with tf1.control_dependencies(list(update_ops)):
+  dependencies = list(update_ops)
+  if _OPTIMIZER_WRAPPERS:
+    # A wrapped optimizer may apply elsewhere (SyncReplicasOptimizer's chief queue runner, which
+    # feeds nothing): the update ops then gate the gradients this step pushes, not the apply.
+    optimizer, counter = _OPTIMIZER_WRAPPERS[-1](optimizer, counter)
+    with tf1.control_dependencies(dependencies):
+      grads_and_vars = [(tf.identity(g) if g is not None else None, v) for g, v in grads_and_vars]
+    dependencies = []
+  with tf1.control_dependencies(dependencies):
     apply = optimizer.apply_gradients(grads_and_vars, global_step=counter, name=name)
   for op in update_ops:
     tf1.add_to_collection(USED_UPDATE_OPS, op)

@@ -1,0 +1,159 @@
+"""Cluster settings: the node's place in a TF1 cluster, from flags or ``TF_CONFIG``, validated.
+
+A cluster is TensorFlow's own: ``ps`` tasks hold the variables, ``worker`` tasks build the same
+graph (between-graph replication) and train; worker 0 is the chief. These settings say where this
+process sits; they are per node and stay out of the model's config (and of ``flags.txt``).
+"""
+import dataclasses
+import json
+import os
+import socket
+import time
+
+from absl import flags, logging
+
+from engine.errors import UserError
+
+FLAGS = flags.FLAGS
+JOBS = ('ps', 'worker')
+
+
+def define_flags():
+  """The cluster flags (idempotent); ``engine.cli.define_flags`` calls it."""
+  if 'ps_hosts' in FLAGS:
+    return
+  flags.DEFINE_list('ps_hosts', [], 'Parameter-server tasks as host:port, comma separated '
+                    '(same list on every node).')
+  flags.DEFINE_list('worker_hosts', [], 'Worker tasks as host:port, comma separated (same list '
+                    'on every node); worker 0 is the chief.')
+  flags.DEFINE_enum('job_name', None, list(JOBS), "This node's job: 'ps' only serves variables, "
+                    "'worker' trains.")
+  flags.DEFINE_integer('task_index', None, "This node's index in its job's host list "
+                       '(0-based).')
+  flags.DEFINE_bool('sync_replicas', False, 'Aggregate one gradient per worker before each '
+                    'update (SyncReplicasOptimizer); asynchronous updates otherwise.')
+  flags.DEFINE_integer('cluster_wait_secs', 600, 'Seconds a worker waits for the ps tasks to '
+                       'answer and for the chief to initialize the model (and the chief for '
+                       'the other workers to finish) before giving up.', lower_bound=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterConfig:
+  """Where this process sits in the cluster and how workers combine their updates."""
+  ps_hosts: tuple
+  worker_hosts: tuple
+  job_name: str
+  task_index: int
+  sync_replicas: bool = False
+  wait_secs: int = 600
+
+  @property
+  def is_chief(self):
+    return self.job_name == 'worker' and self.task_index == 0
+
+  @property
+  def num_workers(self):
+    return len(self.worker_hosts)
+
+  @property
+  def worker_device(self):
+    return f'/job:worker/task:{self.task_index}'
+
+  def cluster_spec(self):
+    from engine.compat import tf1  # pylint: disable=import-outside-toplevel
+    return tf1.train.ClusterSpec({'ps': list(self.ps_hosts), 'worker': list(self.worker_hosts)})
+
+
+_CLUSTER_FLAGS = ('ps_hosts', 'worker_hosts', 'job_name', 'task_index')
+
+
+def from_flags(environ=None):
+  """The ClusterConfig given by flags or ``TF_CONFIG``, or None for a single-process run."""
+  environ = os.environ if environ is None else environ
+  given = [name for name in _CLUSTER_FLAGS if FLAGS[name].present]
+  tf_config = environ.get('TF_CONFIG', '').strip()
+  if tf_config and given:
+    raise UserError(f'--{given[0]} and TF_CONFIG both describe the cluster; give one of them')
+  if tf_config:
+    ps_hosts, worker_hosts, job_name, task_index = _parse_tf_config(tf_config)
+  elif given:
+    ps_hosts, worker_hosts = FLAGS.ps_hosts, FLAGS.worker_hosts
+    job_name, task_index = FLAGS.job_name, FLAGS.task_index
+  else:
+    if FLAGS.sync_replicas:
+      raise UserError('--sync_replicas needs a cluster (--ps_hosts, --worker_hosts, --job_name, '
+                      '--task_index or TF_CONFIG)')
+    return None
+  return make_cluster_config(ps_hosts, worker_hosts, job_name, task_index,
+                             FLAGS.sync_replicas, FLAGS.cluster_wait_secs)
+
+
+def _parse_tf_config(text):
+  try:
+    value = json.loads(text)
+    cluster, task = value['cluster'], value['task']
+    unknown = sorted(set(cluster) - set(JOBS))
+    if unknown:
+      raise UserError(f"TF_CONFIG: job {unknown[0]!r} is not supported; jobs are 'ps' and "
+                      "'worker' (worker 0 is the chief)")
+    return (cluster.get('ps', []), cluster.get('worker', []), task['type'], task['index'])
+  except (ValueError, KeyError, TypeError, AttributeError) as error:
+    raise UserError('TF_CONFIG: expected JSON {"cluster": {"ps": [...], "worker": [...]}, '
+                    f'"task": {{"type": "worker", "index": 0}}}}; {type(error).__name__}: '
+                    f'{error}') from None
+
+
+def make_cluster_config(ps_hosts, worker_hosts, job_name, task_index, sync_replicas=False,
+                        wait_secs=600):
+  """Validate the cluster description; every problem is one line naming the flag."""
+  ps_hosts, worker_hosts = tuple(ps_hosts or ()), tuple(worker_hosts or ())
+  if not ps_hosts:
+    raise UserError('--ps_hosts: at least one parameter server (host:port) is needed')
+  if not worker_hosts:
+    raise UserError('--worker_hosts: at least one worker (host:port) is needed')
+  for flag, hosts in (('ps_hosts', ps_hosts), ('worker_hosts', worker_hosts)):
+    for host in hosts:
+      _check_address(flag, host)
+  seen = set()
+  for host in ps_hosts + worker_hosts:
+    if host in seen:
+      raise UserError(f'--ps_hosts/--worker_hosts: {host} is listed twice; every task needs its '
+                      'own host:port')
+    seen.add(host)
+  if job_name not in JOBS:
+    raise UserError(f"--job_name must be 'ps' or 'worker'; got {job_name!r}")
+  hosts = ps_hosts if job_name == 'ps' else worker_hosts
+  if not isinstance(task_index, int) or isinstance(task_index, bool):
+    raise UserError(f'--task_index must be an integer; got {task_index!r}')
+  if not 0 <= task_index < len(hosts):
+    raise UserError(f'--task_index={task_index} is outside --{job_name}_hosts '
+                    f'({len(hosts)} task(s): 0..{len(hosts) - 1})')
+  return ClusterConfig(ps_hosts, worker_hosts, job_name, task_index, bool(sync_replicas),
+                       int(wait_secs))
+
+
+def _check_address(flag, host):
+  name, _, port = str(host).rpartition(':')
+  if not name or not port.isdigit() or not 0 < int(port) < 65536:
+    raise UserError(f'--{flag}: {host!r} is not host:port (port 1..65535)')
+
+
+def wait_for_ps(cluster):
+  """Wait until every ps task accepts connections, at most ``cluster.wait_secs``."""
+  deadline = time.monotonic() + cluster.wait_secs
+  for index, host in enumerate(cluster.ps_hosts):
+    name, _, port = host.rpartition(':')
+    waiting = False
+    while True:
+      try:
+        with socket.create_connection((name, int(port)), timeout=2):
+          break
+      except OSError:
+        if not waiting:
+          logging.info('Waiting for ps task %d at %s (at most %d s).', index, host,
+                       cluster.wait_secs)
+          waiting = True
+        if time.monotonic() > deadline:
+          raise UserError(f'--ps_hosts: ps task {index} at {host} did not answer within '
+                          f'{cluster.wait_secs} s (--cluster_wait_secs); is it running?') from None
+        time.sleep(0.5)

@@ -1,0 +1,324 @@
+"""Training in a TF1 cluster on TensorFlow's own runtime (between-graph replication).
+
+Every worker builds the whole graph under ``replica_device_setter`` (variables on the ps tasks,
+compute on itself) and runs the shared loop on a ``MonitoredSession``; worker 0 (the chief)
+initializes or restores the variables and alone writes checkpoints, summaries, samples, HDF5
+files and ``losses.csv``. The loop's step is the shared global step on the ps: each worker adds 1
+per iteration (``--sync_replicas``: once per synchronized round) and stops when it reaches
+``--train_steps``.
+
+Why an engine session creator and not ``MonitoredTrainingSession``'s: TF's Chief/Worker session
+creators finalize the graph before the first session exists, but graph-mode Keras must make its
+variable bookkeeping and lazy functions in a live session first (``Session.prepare`` locally).
+``_SessionCreator`` does what they do — ``SessionManager.prepare_session`` on the chief (init or
+restore the newest complete checkpoint), ``wait_for_session`` on the others — then the Keras
+preparation, then finalizes. ``MonitoredSession`` still supplies hooks (SyncReplicasOptimizer's),
+the coordinator and recovery from a lost ps.
+"""
+import time
+
+from absl import logging
+
+from engine import checkpoint as ckpt
+from engine import loop
+from engine import train_ops
+from engine.cluster import wait_for_ps
+from engine.compat import tf, tf1, K
+from engine.errors import UserError
+
+
+def train(model_cls, config, cluster, max_steps=None):
+  """Run this node's part: a ps task serves (never returns); a worker trains."""
+  server = _start_server(cluster)
+  if cluster.job_name == 'ps':
+    logging.info('ps task %d serving at %s', cluster.task_index, server.target)
+    server.join()
+    return None
+  wait_for_ps(cluster)
+  return _train_worker(model_cls, config, cluster, server, max_steps)
+
+
+def session_config(cluster):
+  """The engine's session config, seeing only the ps tasks and this worker (not the others)."""
+  config = loop.session_config()
+  config.device_filters.extend(['/job:ps', cluster.worker_device])
+  return config
+
+
+def _start_server(cluster):
+  hosts = cluster.ps_hosts if cluster.job_name == 'ps' else cluster.worker_hosts
+  try:
+    return tf1.train.Server(cluster.cluster_spec(), job_name=cluster.job_name,
+                            task_index=cluster.task_index, config=session_config(cluster))
+  except (tf.errors.OpError, RuntimeError, ValueError) as error:
+    raise UserError(f'--{cluster.job_name}_hosts: could not serve task {cluster.task_index} at '
+                    f'{hosts[cluster.task_index]}: {str(error).splitlines()[0]}') from None
+
+
+def _train_worker(model_cls, config, cluster, server, max_steps):
+  if getattr(config, 'num_gpus', 1) > 1:
+    raise UserError(f'--num_gpus={config.num_gpus}: towers keep their variables on this '
+                    "worker's CPU, not on the ps tasks; use --num_gpus=1 in a cluster")
+  run_dir = loop.run_dir_of(model_cls, config)
+  latest = ckpt.latest_checkpoint(run_dir) if cluster.is_chief else None
+  if latest and not config.resume:
+    raise UserError(f'--run_dir={run_dir} already holds checkpoints; pass --resume to continue '
+                    'or choose another --run_dir (nothing was overwritten)')
+  if not cluster.is_chief:
+    config = config.replace(seed=config.seed + cluster.task_index)  # its own data and noise
+  devices = tf1.train.replica_device_setter(worker_device=cluster.worker_device,
+                                            cluster=cluster.cluster_spec())
+  replication = _Replication(cluster)
+  with train_ops.wrap_optimizers(replication.wrap):
+    session = loop.Session(model_cls, config, device=devices, make_session=False)
+  try:
+    with session.graph.as_default():
+      _check_sync(model_cls, cluster, replication)
+      with tf1.device(devices):
+        shared = _SharedSteps(cluster, replication)
+      saver = None
+      if cluster.is_chief:
+        with tf1.device(cluster.worker_device):
+          saver = ckpt.CheckpointManager(run_dir, config.keep_checkpoints)
+      creator = _SessionCreator(session, cluster, server.target, saver, latest)
+      # No initial tokens: nobody starts a round ahead of the others.
+      hooks = [opt.make_session_run_hook(cluster.is_chief, num_tokens=0)
+               for opt in replication.optimizers]
+      # Sync: the chief's queue runners wait in take_grad forever; do not wait 120 s for them.
+      session.sess = tf1.train.MonitoredSession(session_creator=creator, hooks=hooks,
+                                                stop_grace_period_secs=5)
+      return _ClusterLoop(session, saver, run_dir, creator.state, max_steps, cluster, shared,
+                          creator).run()
+  finally:
+    session.close()
+
+
+def _check_sync(model_cls, cluster, replication):
+  """--sync_replicas needs engine train ops to wrap (Keras ``train_on_batch`` has none)."""
+  if cluster.sync_replicas and not replication.train_ops:
+    raise UserError(f'--sync_replicas: model {model_cls.name} builds no engine train op (it '
+                    'trains through Keras); run it without --sync_replicas')
+
+
+class _Replication:
+  """Wraps every engine train op's optimizer in SyncReplicasOptimizer under --sync_replicas."""
+
+  def __init__(self, cluster):
+    self.cluster = cluster
+    self.optimizers = []    # every SyncReplicasOptimizer (each needs its session hook)
+    self.train_ops = 0      # engine train ops wrapped
+
+  def wrap(self, optimizer, counter):
+    if not self.cluster.sync_replicas:
+      return optimizer, counter
+    if counter is None:
+      counter = train_ops.step_counter(f'sync_updates_{len(self.optimizers)}')
+    synced = _LockstepSync(optimizer, self)
+    self.train_ops += 1
+    return synced, counter
+
+  def sync(self, optimizer):
+    """A SyncReplicasOptimizer over all workers with its own token queue (see _OwnQueueSync)."""
+    workers = self.cluster.num_workers
+    synced = _OwnQueueSync(optimizer, replicas_to_aggregate=workers, total_num_replicas=workers,
+                           container=f'sync{len(self.optimizers)}')
+    self.optimizers.append(synced)
+    return synced
+
+
+class _LockstepSync:
+  """A synchronized train op followed, in the same run, by a round barrier of its own.
+
+  TF's token queue is shared by all workers and a round closes on the first N gradients from
+  anyone: a worker running the same train op twice in a row (5 critic steps) can take the token
+  another worker was due and feed two gradients to one round; the workers then drift apart across
+  train ops and deadlock (measured on wgan with TF's defaults — two initial tokens, no barrier:
+  chief blocked in a critic step, worker 1 in the generator step, in iteration 2). The barrier round closes only when every
+  worker has its token, so nobody can start the next round early.
+  """
+
+  def __init__(self, optimizer, replication):
+    self.replication = replication
+    self.synced = replication.sync(optimizer)
+    self.barrier = replication.sync(tf1.train.GradientDescentOptimizer(0.0))
+
+  def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+    train = self.synced.apply_gradients(grads_and_vars, global_step, name)
+    index = len(self.replication.optimizers)
+    with tf1.variable_scope('sync_barriers'):
+      target = tf1.get_variable(f'barrier{index}', (), tf.float32, tf1.zeros_initializer(),
+                                trainable=False)
+    rounds = train_ops.step_counter(f'sync_barrier_rounds{index}')
+    return self.barrier.apply_gradients([(_zero_after(train), target)], global_step=rounds)
+
+
+class _OwnQueueSync(tf1.train.SyncReplicasOptimizer):
+  """SyncReplicasOptimizer whose token queue and accumulators live in their own container.
+
+  TF names the token queue ``shared_name='sync_token_q'`` on the global step's device, so two
+  of them on one ps would share one queue; a model with a critic and a generator has two.
+  """
+
+  def __init__(self, optimizer, container, **kwargs):
+    super().__init__(optimizer, **kwargs)
+    self._container = container
+
+  def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+    with tf1.get_default_graph().container(self._container):
+      return super().apply_gradients(grads_and_vars, global_step, name)
+
+
+def _zero_after(op):
+  """A zero gradient that this worker pushes only after ``op`` ran.
+
+  Control dependencies go on the pushed gradient, never around ``apply_gradients``: the chief's
+  queue runner runs the aggregated update without feeds and must not rerun ``op``.
+  """
+  with tf1.control_dependencies([op]):
+    return tf.zeros(())
+
+
+class _SharedSteps:
+  """The shared global step, per-worker iteration counts and finish marks (on the ps)."""
+
+  def __init__(self, cluster, replication):
+    workers, task = cluster.num_workers, cluster.task_index
+    self.global_step = tf1.train.get_or_create_global_step()
+    with tf1.variable_scope('cluster'):
+      self.iterations_by_worker = tf1.get_variable(
+          'iterations_by_worker', (workers,), tf.int64, tf1.zeros_initializer(), trainable=False)
+      self.finished_at_step = tf1.get_variable(
+          'finished_at_step', (workers,), tf.int64, tf1.zeros_initializer(), trainable=False)
+      self.joined = tf1.get_variable('joined', (workers,), tf.int64, tf1.zeros_initializer(),
+                                     trainable=False)
+    one = tf.constant([1], tf.int64)
+    count = tf1.scatter_add(self.iterations_by_worker, [task], one)
+    if cluster.sync_replicas:
+      # A synchronized round: the chief applies it once all workers have reached it, so every
+      # worker reads the same step afterwards and all stop after the same round.
+      barrier_var = tf1.get_variable('cluster/round_barrier', (), tf.float32,
+                                     tf1.zeros_initializer(), trainable=False)
+      synced = replication.sync(tf1.train.GradientDescentOptimizer(0.0))
+      barrier = synced.apply_gradients([(_zero_after(count), barrier_var)],
+                                       global_step=self.global_step)
+      with tf1.control_dependencies([barrier]):
+        self.advance = tf.identity(self.global_step.read_value())
+    else:
+      with tf1.control_dependencies([count]):
+        self.advance = self.global_step.assign_add(1)
+    self.read = self.global_step.read_value()
+    self.step_placeholder = tf1.placeholder(tf.int64, ())
+    self.mark_finished = tf1.scatter_update(self.finished_at_step, [task],
+                                            tf.reshape(self.step_placeholder, (1,)))
+    self.finished = self.finished_at_step.read_value()
+    self.mark_joined = tf1.scatter_update(self.joined, [task], one)
+    self.joined_value = self.joined.read_value()
+
+
+class _SessionCreator(tf1.train.SessionCreator):
+  """Chief: init or restore; others: wait until ready; then Keras' preparation and finalize."""
+
+  def __init__(self, session, cluster, master, saver, latest):
+    self.session, self.cluster, self.master = session, cluster, master
+    self.saver, self.latest, self.state = saver, latest, None
+    self.raw = None
+    self.init_op = tf1.global_variables_initializer()
+    self.ready_op = tf1.report_uninitialized_variables()
+    self.manager = tf1.train.SessionManager(
+        local_init_op=tf.group(tf1.local_variables_initializer(), tf1.tables_initializer()),
+        ready_op=self.ready_op,
+        ready_for_local_init_op=tf1.report_uninitialized_variables(tf1.global_variables()),
+        graph=session.graph)
+
+  def create_session(self):
+    config = session_config(self.cluster)
+    if self.cluster.is_chief and self._model_on_ps(config):
+      # A restarted chief joins the live model instead of rolling it back to its checkpoint.
+      raw = self.manager.wait_for_session(self.master, config=config, max_wait_secs=0)
+      if self.latest and raw is not None:
+        self.state = self.saver.read_state(self.latest)
+        logging.info('Chief joined the model live on the ps; data position from %s',
+                     self.latest)
+    elif self.cluster.is_chief:
+      raw = self.manager.prepare_session(
+          self.master, init_op=self.init_op, config=config,
+          saver=self.saver.saver if self.latest else None,
+          checkpoint_filename_with_path=self.latest)
+      if self.latest:
+        self.state = self.saver.read_state(self.latest)
+        logging.info('Chief restored %s', self.latest)
+    else:
+      try:
+        raw = self.manager.wait_for_session(self.master, config=config,
+                                            max_wait_secs=self.cluster.wait_secs)
+      except tf.errors.DeadlineExceededError:
+        raise UserError(f'worker {self.cluster.task_index}: the chief (worker 0) did not '
+                        f'initialize the model within {self.cluster.wait_secs} s '
+                        '(--cluster_wait_secs)') from None
+    self.raw = raw
+    K.set_session(raw)
+    if not self.session.graph.finalized:
+      K.get_session()                  # Keras' variable bookkeeping, made before finalize
+      self.session.model.before_finalize(raw)
+      self.session.graph.finalize()
+    return raw
+
+
+  def _model_on_ps(self, config):
+    """True when the ps already holds every variable (this chief is a restarted one)."""
+    with tf1.Session(self.master, graph=self.session.graph, config=config) as probe:
+      return len(probe.run(self.ready_op)) == 0
+
+
+class _ClusterLoop(loop._Loop):  # pylint: disable=protected-access
+  """The shared loop, counting the cluster's global step; the chief alone writes."""
+
+  def __init__(self, session, saver, run_dir, state, max_steps, cluster, shared, creator):
+    self.is_chief = cluster.is_chief
+    self.cluster, self.shared, self.creator = cluster, shared, creator
+    super().__init__(session, saver, run_dir, state, max_steps)
+    session.sess.run(shared.mark_joined)
+    if self.is_chief:
+      _wait_for(session.sess, shared.joined_value, 1, cluster.wait_secs, 'join')
+    self.step = int(session.sess.run(shared.read))
+    logging.info('Worker %d joined at global step %d.', cluster.task_index, self.step)
+    if max_steps:
+      self.end = min(self.config.train_steps, self.step + max_steps)
+
+  def _advance(self):
+    self.step = int(self.session.sess.run(self.shared.advance))
+
+  def _save(self):
+    state = {'step': self.step, 'data': self.data.state()}
+    path = self.saver.save(self.creator.raw, self.step, state)
+    self.loss_log.flush()
+    return path
+
+  def _finish(self, result):
+    sess, shared = self.session.sess, self.shared
+    sess.run(shared.mark_finished, {shared.step_placeholder: self.step})
+    if not self.is_chief:
+      return
+    _wait_for(sess, shared.finished, self.end, self.cluster.wait_secs, 'finish')
+    final = int(sess.run(shared.read))
+    if final != self.step or not result.checkpoint:
+      self.step = final
+      result.checkpoint = self._save()
+
+
+def _wait_for(sess, marks, at_least, wait_secs, what):
+  """The chief waits (bounded) until every worker's mark in ``marks`` is ``at_least``.
+
+  Before the first step: every worker has joined (else the chief may finish alone). After the
+  last: every worker has finished, so the final checkpoint holds every iteration.
+  """
+  deadline = time.monotonic() + wait_secs
+  while True:
+    late = [i for i, mark in enumerate(sess.run(marks)) if mark < at_least]
+    if not late:
+      return
+    if time.monotonic() > deadline:
+      logging.warning('Workers %s did not %s within %d s (--cluster_wait_secs); going on '
+                      'without them.', late, what, wait_secs)
+      return
+    time.sleep(0.5)
