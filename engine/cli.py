@@ -63,6 +63,12 @@ def parse(argv):
 
 def config_from_flags():
   """(model class, validated config) from the parsed flags."""
+  model_cls, overrides = model_overrides()
+  return model_cls, make_config(model_cls.Config, overrides)
+
+
+def model_overrides():
+  """(model class, {flag: value} of the model flags given); a foreign flag is a UserError."""
   if not FLAGS.model:
     raise UserError(f'--model is required; choose one of: {", ".join(registry.names())}')
   model_cls = registry.get(FLAGS.model)
@@ -77,7 +83,7 @@ def config_from_flags():
       raise UserError(f'--{name} is not a flag of model {FLAGS.model!r} '
                       f'(it belongs to: {", ".join(owners)})')
     overrides[name] = FLAGS[name].value
-  return model_cls, make_config(model_cls.Config, overrides)
+  return model_cls, overrides
 
 
 def config_as_flags(model_cls, config):
@@ -102,17 +108,17 @@ def run(main):
   """``app.run(main)`` with our parser; a UserError anywhere becomes one line + exit 2."""
   def guarded(argv):
     try:
-      return main(argv)
+      if len(argv) > 1:
+        raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+      return main()
     except UserError as error:
       _fail(str(error))
   app.run(guarded, flags_parser=parse)
 
 
-def _train_main(argv):
+def _train_main():
   import os  # pylint: disable=import-outside-toplevel
   from engine import loop  # pylint: disable=import-outside-toplevel
-  if len(argv) > 1:
-    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   logging.set_verbosity(logging.INFO)
   node = cluster.from_flags()
   model_cls, config = config_from_flags()
@@ -137,10 +143,8 @@ def train_entry_point():
   run(_train_main)
 
 
-def _sample_main(argv):
+def _sample_main():
   from engine import checkpoint, images, loop  # pylint: disable=import-outside-toplevel
-  if len(argv) > 1:
-    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   model_cls, config = config_from_flags()
   session = loop.Session(model_cls, config)
   try:
@@ -169,12 +173,9 @@ def sample_entry_point():
   run(_sample_main)
 
 
-def _bench_main(argv):
+def _bench_main():
   from engine import bench  # pylint: disable=import-outside-toplevel
-  if len(argv) > 1:
-    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
-  model_cls, _ = config_from_flags()
-  overrides = {name: FLAGS[name].value for name in _DEFINED if FLAGS[name].present}
+  model_cls, overrides = model_overrides()
   bench.run(model_cls.name, iterations=FLAGS.bench_iterations, rounds=FLAGS.bench_rounds,
             **overrides)
 
@@ -185,12 +186,10 @@ def bench_entry_point():
   run(_bench_main)
 
 
-def _record_main(argv):
+def _record_main():
   from engine import recorded  # pylint: disable=import-outside-toplevel
-  if len(argv) > 1:
-    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
-  model_cls, _ = config_from_flags()
-  overrides = {name: FLAGS[name].value for name in _DEFINED if FLAGS[name].present}
+  model_cls, overrides = model_overrides()
+  make_config(model_cls.Config, overrides)          # validate before a long recording
   for name in ('run_dir', 'train_steps', 'resume'):
     overrides.pop(name, None)
   command = ' '.join(['bin/record_losses'] + [a for a in sys.argv[1:]])

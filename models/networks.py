@@ -5,9 +5,23 @@ The generator maps z to a 4x4 map and doubles it four times to 64x64x3 (tanh); t
 64x64 four times to 4x4 and ends in one unbounded score (no sigmoid: a Wasserstein critic).
 ``base_channels`` is the width of the outermost hidden layer (DCGAN: 64); the inner layers double it.
 """
+import dataclasses
+
 from engine.compat import keras
+from engine.config import TrainConfig, hparam
 
 _NORMS = ('batch', 'layer', 'none')
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageNetworkConfig(TrainConfig):
+  """Settings of the DCGAN-style image networks, shared by the models that build them."""
+  g_base_channels: int = hparam(64, 'Generator width: channels of its last hidden layer '
+                                '(inner layers x2, x4, x8).', lower=1)
+  d_base_channels: int = hparam(64, 'Critic width: channels of its first layer.', lower=1)
+  image_size: int = hparam(64, 'Image side in pixels (multiple of 16); image folders are '
+                           'resized to it.', lower=16)
+  embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
 
 
 def _normalization(norm, name):

@@ -18,16 +18,16 @@ import numpy as np
 
 from engine import losses, towers
 from engine.compat import tf, tf1, K
-from engine.config import TrainConfig, hparam
+from engine.config import hparam
 from engine.model import Model
 from engine.network import KerasNetwork
 from engine.registry import register
 from engine.train_ops import clip_op, step_counter
-from models.networks import dcgan_generator, dcgan_critic
+from models.networks import ImageNetworkConfig, dcgan_generator, dcgan_critic
 
 
 @dataclasses.dataclass(frozen=True)
-class WGANConfig(TrainConfig):
+class WGANConfig(ImageNetworkConfig):
   """Documented defaults of the WGAN (weight clipping) write-up."""
   train_steps: int = hparam(10000, 'Generator iterations in total.', lower=1)
   batch_size: int = hparam(64, 'Images per critic / generator batch.', lower=1)
@@ -44,12 +44,6 @@ class WGANConfig(TrainConfig):
                              lower_exclusive=True)
   clip_order: str = hparam('before', "'before' each critic update (documented code) or "
                            "'after' it (paper).", choices=('before', 'after'))
-  g_base_channels: int = hparam(64, 'Generator width: channels of its last hidden layer '
-                                '(inner layers x2, x4, x8).', lower=1)
-  d_base_channels: int = hparam(64, 'Critic width: channels of its first layer.', lower=1)
-  image_size: int = hparam(64, 'Image side in pixels (multiple of 16); image folders are '
-                           'resized to it.', lower=16)
-  embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
 
 
 @register('wgan')

@@ -14,20 +14,20 @@ import numpy as np
 
 from engine import losses, penalties, towers
 from engine.compat import keras, tf, tf1
-from engine.config import TrainConfig, hparam
+from engine.config import hparam
 from engine.errors import UserError
 from engine.metrics import EVAL_SAMPLES, mode_metrics
 from engine.model import Model
 from engine.network import KerasNetwork
 from engine.registry import register
 from engine.train_ops import step_counter
-from models.networks import dcgan_critic, dcgan_generator
+from models.networks import ImageNetworkConfig, dcgan_critic, dcgan_generator
 
 SAMPLE_SEED_OFFSET = 1  # fixed sample noise comes from seed + this, apart from the training noise
 
 
 @dataclasses.dataclass(frozen=True)
-class WganGpConfig(TrainConfig):
+class WganGpConfig(ImageNetworkConfig):
   """The paper's defaults (gan_64x64.py of the authors' code: batch 64, 5 critic steps, lambda 10)."""
   train_steps: int = hparam(200000, 'Generator iterations in total (the authors\' gan_64x64.py: '
                             '200000).', lower=1)
@@ -50,12 +50,6 @@ class WganGpConfig(TrainConfig):
       choices=['layer', 'none'])
   generator_norm: str = hparam('batch', 'Normalization in the image generator.',
                                choices=['batch', 'layer', 'none'])
-  g_base_channels: int = hparam(64, 'Image generator width: channels of its last hidden layer '
-                                '(inner layers x2, x4, x8).', lower=1)
-  d_base_channels: int = hparam(64, 'Image critic width: channels of its first layer.', lower=1)
-  image_size: int = hparam(64, 'Image side in pixels (multiple of 16); image folders are '
-                           'resized to it.', lower=16)
-  embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
   mlp_hidden_layers: int = hparam(3, 'Hidden ReLU layers of the point-data (2-D) MLPs.', lower=1)
   mlp_hidden_units: int = hparam(512, 'Units per hidden layer of the point-data MLPs.', lower=1)
 
