@@ -237,8 +237,8 @@ class _SessionCreator(tf1.train.SessionCreator):
       raw = self.manager.wait_for_session(self.master, config=config, max_wait_secs=0)
       if self.latest and raw is not None:
         self.state = self.saver.read_state(self.latest)
-        logging.info('Chief joined the model live on the ps; data position from %s',
-                     self.latest)
+      logging.info('Chief joined the model live on the ps; data position from %s',
+                   self.latest if self.state else 'the start (no checkpoint yet)')
     elif self.cluster.is_chief:
       raw = self.manager.prepare_session(
           self.master, init_op=self.init_op, config=config,
