@@ -34,3 +34,16 @@ def reverse_kl(counts):
   p = counts / counts.sum()
   present = p > 0
   return float(np.sum(p[present] * np.log(p[present] * len(p))))
+
+
+def sample_mode_report(model, sess):
+  """Mode metrics of ``EVAL_SAMPLES`` samples of ``model`` when its data is a Gaussian mixture.
+
+  Returns {} for other data (no centres to measure against). Shared ``final_report`` of the
+  2-D models.
+  """
+  centers = getattr(model.data, 'centers', None)
+  if centers is None:
+    return {}
+  metrics = mode_metrics(model.sample(sess, EVAL_SAMPLES), centers, model.data.std)
+  return {name: float(value) for name, value in metrics.items()}

@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.compat import tf, tf1
 from engine.config import TrainConfig, hparam
-from engine.metrics import EVAL_SAMPLES, mode_metrics
+from engine.metrics import EVAL_SAMPLES, sample_mode_report
 from engine.model import Model
 from engine.registry import register
 from engine.snapshot import make_snapshot, network_state
@@ -181,9 +181,4 @@ class UnrolledGAN(Model):
     return sess.run(self.fake, {self.noise: noise[:num]})
 
   def final_report(self, sess):
-    """Modes captured, high-quality fraction and reverse KL on 2,500 samples (mixtures only)."""
-    centers = getattr(self.data, 'centers', None)
-    if centers is None:
-      return {}
-    metrics = mode_metrics(self.sample(sess, EVAL_SAMPLES), centers, self.data.std)
-    return {k: float(v) for k, v in metrics.items()}
+    return sample_mode_report(self, sess)

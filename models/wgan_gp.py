@@ -16,7 +16,7 @@ from engine import losses, penalties, towers
 from engine.compat import keras, tf, tf1
 from engine.config import hparam
 from engine.errors import UserError
-from engine.metrics import EVAL_SAMPLES, mode_metrics
+from engine.metrics import sample_mode_report
 from engine.model import Model
 from engine.network import KerasNetwork
 from engine.registry import register
@@ -167,12 +167,7 @@ class WganGp(Model):
     return sess.run(self.fake, {self.z: noise})
 
   def final_report(self, sess):
-    """Modes captured, high-quality fraction, reverse KL on 2,500 samples (mixture data only)."""
-    centers = getattr(self.data, 'centers', None)
-    if centers is None:
-      return {}
-    metrics = mode_metrics(self.sample(sess, EVAL_SAMPLES), centers, self.data.std)
-    return {name: float(value) for name, value in metrics.items()}
+    return sample_mode_report(self, sess)
 
   def keras_exports(self):
     return {'g': self.generator.model, 'd': self.critic.model}
