@@ -288,11 +288,8 @@ class _ClusterLoop(loop._Loop):  # pylint: disable=protected-access
   def _advance(self):
     self.step = int(self.session.sess.run(self.shared.advance))
 
-  def _save(self):
-    state = {'step': self.step, 'data': self.data.state()}
-    path = self.saver.save(self.creator.raw, self.step, state)
-    self.loss_log.flush()
-    return path
+  def _checkpoint_session(self):
+    return self.creator.raw
 
   def _finish(self, result):
     sess, shared = self.session.sess, self.shared

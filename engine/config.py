@@ -45,6 +45,9 @@ class TrainConfig:
                                    '(0 = only at the end).', lower=0)
   save_every_steps: int = hparam(500, 'Checkpoint every N iterations (and always at the end).',
                                  lower=1)
+  eval_every_steps: int = hparam(0, 'Evaluate the model (its report metrics, e.g. modes '
+                                 'captured) every N iterations into metrics.jsonl and TensorBoard '
+                                 'eval/ (0 = only at the end).', lower=0)
   export_every_epochs: int = hparam(1, 'Save Keras HDF5 weights ({prefix}_{epoch}epoch.h5) every '
                                     'N epochs (0 = off).', lower=0)
   num_gpus: int = hparam(1, 'Towers: replicas of the losses, one per GPU (N logical CPU devices '

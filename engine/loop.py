@@ -7,6 +7,7 @@ writes TensorBoard scalars and sample grids, exports Keras HDF5 weights at epoch
 checkpoints (variables + data position) — resuming from the newest one restarts the same sequence.
 """
 import dataclasses
+import json
 import math
 import os
 import time
@@ -144,6 +145,8 @@ class _Loop:
         if self.config.summary_every_steps and self.is_chief else None
     self.loss_log = _LossLog(os.path.join(run_dir, 'losses.csv'), self.step) \
         if self.is_chief else _NoLossLog()
+    self.metrics_log = _MetricsLog(os.path.join(run_dir, 'metrics.jsonl'), self.step) \
+        if self.is_chief else _NoLossLog()
 
   def run(self):
     result = TrainResult(self.run_dir, self.step + 1, self.step)
@@ -160,24 +163,36 @@ class _Loop:
         result.losses.append((self.step, losses))
         self.loss_log.append(self.step, losses)
         self._after_step(losses, progress, previous)
+        if self.is_chief and (_crossed(previous, self.step, self.config.eval_every_steps) or
+                              self.step >= self.end):
+          result.report = self._evaluate()
         if self.is_chief and (_crossed(previous, self.step, self.config.save_every_steps) or
                               self.step >= self.end):
           result.checkpoint = self._save()
           last_saved = self.step
         result.step_seconds.append(time.perf_counter() - started)
       self._finish(result)
-      result.report = model.final_report(sess) if self.is_chief else {}
+      if self.is_chief and not result.report:
+        result.report = model.final_report(sess)    # nothing left to train: report only
       if result.report:
         logging.info('Final report: %s', _format(result.report))
-        self._scalars(result.report, self.step, prefix='report/')
       if self.is_chief and self.step >= self.end and not result.checkpoint and self.step > 0:
         result.checkpoint = self._save()
     finally:
       self.loss_log.close()
+      self.metrics_log.close()
       if self.writer:
         self.writer.close()
     result.last_step = self.step
     return result
+
+  def _evaluate(self):
+    """The model's report metrics at this step: a row of metrics.jsonl and eval/ scalars."""
+    report = self.model.final_report(self.session.sess)
+    if report:
+      self.metrics_log.append(self.step, report)
+      self._scalars(report, self.step, prefix='eval/')
+    return report
 
   def _advance(self):
     """Count the iteration just run (a cluster reads the shared global step instead)."""
@@ -236,14 +251,21 @@ class _Loop:
 
   def _save(self):
     state = {'step': self.step, 'data': self.data.state()}
-    path = self.saver.save(self.session.sess, self.step, state)
     self.loss_log.flush()
-    return path
+    self.metrics_log.flush()
+    return self.saver.save(self._checkpoint_session(), self.step, state)
+
+  def _checkpoint_session(self):
+    """The session the Saver runs in (a cluster chief's raw session, not the monitored one)."""
+    return self.session.sess
 
 
 def _crossed(previous, step, every):
-  """True when a multiple of ``every`` lies in (previous, step] (a cluster's step may jump)."""
-  return step // every > previous // every
+  """True when a multiple of ``every`` lies in (previous, step] (a cluster's step may jump).
+
+  ``every`` 0 means never.
+  """
+  return bool(every) and step // every > previous // every
 
 
 def _check_finite(losses, step, last_saved, run_dir):
@@ -304,6 +326,34 @@ class _LossLog:
     if ','.join(['step'] + list(losses)) != self.header:
       raise ValueError(f'loss names changed at step {step}: {list(losses)} vs {self.header}')
     self.handle.write(','.join([str(step)] + [repr(float(v)) for v in losses.values()]) + '\n')
+
+  def flush(self):
+    self.handle.flush()
+
+  def close(self):
+    self.handle.close()
+
+
+class _MetricsLog:
+  """``metrics.jsonl``: one JSON object per evaluation, ``{"step": N, name: value, ...}``.
+
+  On resume, rows after the restored step are dropped (as in ``losses.csv``).
+  """
+
+  def __init__(self, path, resumed_step):
+    self.path = path
+    rows = []
+    if os.path.exists(path):
+      with open(path) as handle:
+        rows = [line for line in handle.read().splitlines() if line.strip()]
+    kept = [r for r in rows if json.loads(r)['step'] <= resumed_step]
+    self.handle = open(path, 'w')
+    for row in kept:
+      self.handle.write(row + '\n')
+
+  def append(self, step, metrics):
+    row = dict(step=step, **{name: float(value) for name, value in metrics.items()})
+    self.handle.write(json.dumps(row) + '\n')
 
   def flush(self):
     self.handle.flush()

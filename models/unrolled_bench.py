@@ -19,7 +19,7 @@ from engine.data import make_source
 
 def _session(overrides, data='ring'):
   from models.unrolled_gan import UnrolledGAN  # pylint: disable=import-outside-toplevel
-  config = make_config(UnrolledGAN.Config, dict(dict(metrics_every_steps=0), **overrides))
+  config = make_config(UnrolledGAN.Config, dict(dict(eval_every_steps=0), **overrides))
   graph = tf.Graph()
   with graph.as_default():
     keras.utils.set_random_seed(config.seed)

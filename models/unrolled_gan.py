@@ -60,9 +60,9 @@ class UnrolledGANConfig(TrainConfig):
   snapshot_kind: str = hparam('placeholder', "'placeholder' (host values fed to prebuilt assigns) "
                               "or 'device' (shadow variables, no host round trip).",
                               choices=['placeholder', 'device'])
-  metrics_every_steps: int = hparam(1000, 'Modes captured and high-quality fraction (2,500 '
-                                    'samples) refreshed in the logged values every N iterations '
-                                    '(0 = only in the final report).', lower=0)
+  eval_every_steps: int = hparam(1000, 'Modes captured, high-quality fraction and reverse KL '
+                                 '(2,500 samples) into metrics.jsonl every N iterations (0 = only '
+                                 'at the end).', lower=0)
   ring_modes: int = hparam(8, 'Gaussians on the ring.', lower=1)
   ring_radius: float = hparam(1.0, 'Ring radius (PacGAN / paper notebook: 1).', lower=0,
                               lower_exclusive=True)
@@ -122,7 +122,6 @@ class UnrolledGAN(Model):
       state = network_state(self.discriminator.trainable_variables, self.d_optimizer,
                             include_optimizer=c.snapshot_slots)
       self.snapshot = make_snapshot(c.snapshot_kind, state, 'restore_discriminator')
-    self.training_metrics = None
     self.eval_noise = np.random.default_rng(c.seed + 7919).standard_normal(
         (EVAL_SAMPLES, c.z_dim)).astype(np.float32)
 
@@ -162,15 +161,7 @@ class UnrolledGAN(Model):
       g_loss, _ = sess.run([self.g_loss, self.g_train], self._feed())
       if self.snapshot is not None:
         self.snapshot.restore(sess)                                     # back to θ_D¹
-    losses = {'d_loss': float(d_loss), 'g_loss': float(g_loss)}
-    every = self.config.metrics_every_steps
-    if every:
-      # ``step`` counts the iterations done before this one (the engine loop's convention).
-      if self.training_metrics is None or (step + 1) % every == 0:
-        report = self.final_report(sess)
-        self.training_metrics = {name: report[name] for name in ('modes', 'high_quality')}
-      losses.update(self.training_metrics)   # same columns every step; reverse KL at the end
-    return losses
+    return {'d_loss': float(d_loss), 'g_loss': float(g_loss)}
 
   def sample(self, sess, num):
     """``num`` generated points from fixed noise (the first ``num`` of 2,500 fixed vectors)."""

@@ -49,7 +49,7 @@ def train_tracked(overrides, data_name, snapshot_steps=()):
         step = done + 1
         if step % 50 == 0:
           losses.append((step, values['d_loss'], values['g_loss']))
-        if config.metrics_every_steps and step % config.metrics_every_steps == 0:
+        if config.eval_every_steps and step % config.eval_every_steps == 0:
           report = model.final_report(sess)
           history.append((step, *[report[m] for m in METRIC_NAMES]))
         if step in snapshot_steps:

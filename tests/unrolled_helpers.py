@@ -5,7 +5,7 @@ from engine.data import make_source
 from models.unrolled_gan import UnrolledGAN
 
 TINY = dict(batch_size=16, z_dim=4, generator_hidden_units=8, discriminator_hidden_units=8,
-            metrics_every_steps=0)
+            eval_every_steps=0)
 
 
 def build_model(data='ring', seed=0, **overrides):
