@@ -6,13 +6,14 @@ default; a flag that belongs only to other models is an error. ``--helpfull`` li
 with each model's default.
 """
 import dataclasses
+import os
 import sys
 
 from absl import app, flags, logging
 
 import engine  # noqa: F401  (compat first)
 from engine import cluster, registry
-from engine.config import make_config
+from engine.config import as_flag_lines, make_config
 from engine.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -26,14 +27,23 @@ def define_flags():
   cluster.define_flags()
   if 'model' not in FLAGS:
     flags.DEFINE_string('model', None, f'Training style to run: {", ".join(registry.names())}.')
-  per_flag = {}
-  for name, model_cls in registry.all_models().items():
+  _DEFINED.update(define_model_flags(FLAGS, registry.all_models()))
+
+
+def define_model_flags(flag_values, models):
+  """One flag in ``flag_values`` per config field of ``models`` ({name: model class}).
+
+  A flag several models share gets each model's own help; it is an enum only when all of them
+  offer the same choices (otherwise the chosen model's choices are checked by ``make_config``).
+  Returns {flag name: python type} of the flags defined.
+  """
+  per_flag, defined = {}, {}
+  for name, model_cls in models.items():
     for field in dataclasses.fields(model_cls.Config):
       per_flag.setdefault(field.name, []).append((name, field))
   for flag_name, owners in sorted(per_flag.items()):
-    if flag_name in _DEFINED or flag_name in FLAGS:
+    if flag_name in _DEFINED or flag_name in flag_values:
       continue
-    field = owners[0][1]
     kinds = {f.type if isinstance(f.type, type) else eval(f.type) for _, f in owners}  # pylint: disable=eval-used
     if len(kinds) != 1:
       raise TypeError(f'flag --{flag_name} has different types across models: {kinds}')
@@ -43,22 +53,72 @@ def define_flags():
       default_text = f'default {defaults.pop()}'
     else:
       default_text = 'defaults: ' + ', '.join(f'{m}={f.default!r}' for m, f in owners)
+    help_text = _help_text(owners, default_text)
+    choices = {f.metadata.get('choices') for _, f in owners}
+    if len(choices) == 1 and None not in choices:
+      flags.DEFINE_enum(flag_name, None, list(choices.pop()), help_text, flag_values=flag_values)
+    else:   # choices differ between models: the chosen model's own are checked (make_config)
+      _TYPES[kind](flag_name, None, help_text, flag_values=flag_values)
+    defined[flag_name] = kind
+  return defined
+
+
+def _help_text(owners, default_text):
+  """One help line; where models describe a shared flag differently, each model's own words."""
+  helps = {}
+  for model, field in owners:
+    text = field.metadata['help']
     choices = field.metadata.get('choices')
-    help_text = f'{field.metadata["help"]} ({default_text})'
-    if choices:
-      flags.DEFINE_enum(flag_name, None, list(choices), help_text)
-    else:
-      _TYPES[kind](flag_name, None, help_text)
-    _DEFINED[flag_name] = kind
+    if choices and len({f.metadata.get('choices') for _, f in owners}) > 1:
+      text += f' [{"|".join(choices)}]'
+    helps.setdefault(text, []).append(model)
+  if len(helps) == 1:
+    return f'{next(iter(helps))} ({default_text})'
+  parts = [f'{", ".join(models)}: {text}' for text, models in helps.items()]
+  return ' | '.join(parts) + f' ({default_text})'
 
 
 def parse(argv):
   """absl's parser, but every flag error is one line on stderr and exit code 2."""
   define_flags()
   try:
+    check_flagfiles(argv[1:])
     return FLAGS(argv)
   except flags.Error as error:
     _fail(f'{error}'.splitlines()[0])
+  except UserError as error:
+    _fail(str(error))
+
+
+def _flagfile_args(args):
+  """The ``--flagfile`` values among ``args`` (``--flagfile=F``, ``-flagfile=F``, ``--flagfile F``)."""
+  found, args = [], list(args)
+  for i, arg in enumerate(args):
+    for prefix in ('--flagfile=', '-flagfile='):
+      if arg.startswith(prefix):
+        found.append(arg[len(prefix):])
+    if arg in ('--flagfile', '-flagfile') and i + 1 < len(args):
+      found.append(args[i + 1])
+  return found
+
+
+def check_flagfiles(args, chain=()):
+  """UserError for flag files that include themselves, directly or through others.
+
+  absl only warns about such a circle and goes on; a missing file is left to absl's own error.
+  """
+  for path in _flagfile_args(args):
+    real = os.path.realpath(path)
+    if real in chain:
+      names = [os.path.relpath(p) for p in chain[chain.index(real):]] + [os.path.relpath(real)]
+      raise UserError(f'--flagfile: flag files include each other in a circle: '
+                      f'{" -> ".join(names)}')
+    try:
+      with open(path, encoding='utf-8') as handle:
+        lines = [line.strip() for line in handle]
+    except (OSError, UnicodeDecodeError):
+      continue
+    check_flagfiles(lines, chain + (real,))
 
 
 def config_from_flags():
@@ -67,11 +127,12 @@ def config_from_flags():
   return model_cls, make_config(model_cls.Config, overrides)
 
 
-def model_overrides():
+def model_overrides(model_name=None):
   """(model class, {flag: value} of the model flags given); a foreign flag is a UserError."""
-  if not FLAGS.model:
+  model_name = model_name or FLAGS.model
+  if not model_name:
     raise UserError(f'--model is required; choose one of: {", ".join(registry.names())}')
-  model_cls = registry.get(FLAGS.model)
+  model_cls = registry.get(model_name)
   fields = {f.name for f in dataclasses.fields(model_cls.Config)}
   overrides = {}
   for name in _DEFINED:
@@ -80,7 +141,7 @@ def model_overrides():
     if name not in fields:
       owners = [m for m, c in registry.all_models().items()
                 if name in {f.name for f in dataclasses.fields(c.Config)}]
-      raise UserError(f'--{name} is not a flag of model {FLAGS.model!r} '
+      raise UserError(f'--{name} is not a flag of model {model_name!r} '
                       f'(it belongs to: {", ".join(owners)})')
     overrides[name] = FLAGS[name].value
   return model_cls, overrides
@@ -88,14 +149,7 @@ def model_overrides():
 
 def config_as_flags(model_cls, config):
   """The resolved config as flag-file lines (what ``run_dir/flags.txt`` holds)."""
-  lines = [f'--model={model_cls.name}']
-  for field in dataclasses.fields(config):
-    value = getattr(config, field.name)
-    if isinstance(value, bool):
-      lines.append(f'--{field.name}' if value else f'--no{field.name}')
-    else:
-      lines.append(f'--{field.name}={value}')
-  return '\n'.join(lines) + '\n'
+  return as_flag_lines(model_cls.name, config)
 
 
 def _fail(message, program=None):
@@ -117,26 +171,23 @@ def run(main):
 
 
 def _train_main():
-  import os  # pylint: disable=import-outside-toplevel
   from engine import loop  # pylint: disable=import-outside-toplevel
   logging.set_verbosity(logging.INFO)
   node = cluster.from_flags()
   model_cls, config = config_from_flags()
-  if node and not node.is_chief:   # a ps or non-chief worker writes nothing
-    from engine import cluster_train  # pylint: disable=import-outside-toplevel
-    cluster_train.train(model_cls, config, node)
-    return
-  run_dir = loop.run_dir_of(model_cls, config)
-  os.makedirs(run_dir, exist_ok=True)
-  with open(os.path.join(run_dir, 'flags.txt'), 'w') as handle:
-    handle.write(config_as_flags(model_cls, config))
   if node:
     from engine import cluster_train  # pylint: disable=import-outside-toplevel
     result = cluster_train.train(model_cls, config, node)
+    if not node.is_chief:   # a ps task or a non-chief worker: it writes nothing
+      return
   else:
     result = loop.train(model_cls, config)
+  if result.first_step > result.last_step:
+    logging.info('Nothing to do: %s is at step %d of --train_steps=%d (checkpoint %s)',
+                 result.run_dir, result.last_step, config.train_steps, result.restored)
+    return
   logging.info('Done: steps %d..%d in %s (checkpoint %s)', result.first_step, result.last_step,
-               run_dir, result.checkpoint)
+               result.run_dir, result.checkpoint)
 
 
 def train_entry_point():
@@ -144,8 +195,17 @@ def train_entry_point():
 
 
 def _sample_main():
-  from engine import checkpoint, images, loop  # pylint: disable=import-outside-toplevel
-  model_cls, config = config_from_flags()
+  from engine import checkpoint, images, loop, rundir  # pylint: disable=import-outside-toplevel
+  if FLAGS['run_dir'].present:
+    model_cls, config = _config_from_run_dir(FLAGS.run_dir)
+    weights = FLAGS.weights or _newest_export(FLAGS.run_dir, FLAGS.network)
+  else:
+    model_cls, config = config_from_flags()
+    weights = FLAGS.weights
+    if not weights:
+      raise UserError('--weights is required (or --run_dir=DIR: sample a run\'s newest export '
+                      'with the settings in its flags.txt)')
+  out = output_path(FLAGS.out, '--out')
   session = loop.Session(model_cls, config)
   try:
     session.prepare()
@@ -154,22 +214,92 @@ def _sample_main():
       raise UserError(f'--network={FLAGS.network!r}: model {model_cls.name} exports '
                       f'{", ".join(exports) or "no Keras networks"}')
     with session.graph.as_default():
-      checkpoint.load_keras_weights(exports[FLAGS.network], FLAGS.weights)
+      checkpoint.load_keras_weights(exports[FLAGS.network], weights)
       samples = session.model.sample(session.sess, FLAGS.num_samples)
   finally:
     session.close()
-  data, _ = images.sample_png(samples, model_cls.sample_kind, FLAGS.weights)
-  with open(FLAGS.out, 'wb') as handle:
-    handle.write(data)
-  print(f'wrote {FLAGS.out}: {len(samples)} samples from {FLAGS.weights}')
+  data, _ = images.sample_png(samples, model_cls.sample_kind, os.path.basename(weights))
+  try:
+    rundir.atomic_write(out, data)
+  except OSError as error:
+    raise UserError(f'--out={FLAGS.out}: {rundir.os_error_message(error, out)}') from None
+  print(f'wrote {FLAGS.out}: {len(samples)} samples from {weights}')
+
+
+def _config_from_run_dir(run_dir):
+  """(model class, config) from ``<run_dir>/flags.txt``; model flags given here override it."""
+  from engine import rundir  # pylint: disable=import-outside-toplevel
+  path = os.path.join(run_dir, rundir.FLAGS)
+  try:
+    with open(path, encoding='utf-8') as handle:
+      recorded = rundir.parse_flag_lines(handle.read(), path)
+  except OSError as error:
+    raise UserError(f'--run_dir={run_dir}: cannot read {path} ({error.strerror})') from None
+  name = recorded.pop('model', None)
+  if FLAGS.model and FLAGS.model != name:
+    raise UserError(f'--model={FLAGS.model}, but {path} says --model={name}')
+  model_cls = registry.get(name)
+  fields = {f.name: f for f in dataclasses.fields(model_cls.Config)}
+  overrides = {}
+  for flag, text in recorded.items():
+    if flag in fields:
+      overrides[flag] = _typed(fields[flag], text, path)
+  _, given = model_overrides(model_cls.name)
+  overrides.update(given)
+  return model_cls, make_config(model_cls.Config, overrides)
+
+
+def _typed(field, text, source):
+  kind = field.type if isinstance(field.type, type) else eval(field.type)  # pylint: disable=eval-used
+  try:
+    if kind is bool:
+      return {'true': True, 'false': False}[text.lower()]
+    return kind(text)
+  except (KeyError, ValueError):
+    raise UserError(f'{source}: --{field.name}={text} is not a {kind.__name__}') from None
+
+
+def _newest_export(run_dir, network):
+  """``weights/<network>_final.h5`` if there, else the highest ``<network>_<e>epoch.h5``."""
+  directory = os.path.join(run_dir, 'weights')
+  final = os.path.join(directory, f'{network}_final.h5')
+  if os.path.isfile(final):
+    return final
+  epochs = []
+  for name in os.listdir(directory) if os.path.isdir(directory) else []:
+    stem = name[len(network) + 1:-len('epoch.h5')]
+    if name.startswith(network + '_') and name.endswith('epoch.h5') and stem.isdigit():
+      epochs.append((int(stem), name))
+  if not epochs:
+    raise UserError(f'--run_dir={run_dir}: no exported weights of network {network!r} in '
+                    f'{directory}; pass --weights')
+  return os.path.join(directory, max(epochs)[1])
+
+
+def output_path(path, flag):
+  """``path`` as a file to write: its directory is created; UserError when it cannot be."""
+  if not path:
+    raise UserError(f'{flag} must name a file')
+  if os.path.isdir(path):
+    raise UserError(f'{flag}={path} is a directory; name a file')
+  parent = os.path.dirname(os.path.abspath(path))
+  try:
+    os.makedirs(parent, exist_ok=True)
+  except (FileExistsError, NotADirectoryError):
+    raise UserError(f'{flag}={path}: a part of {parent} is a file, not a directory') from None
+  except OSError as error:
+    raise UserError(f'{flag}={path}: cannot create {parent} ({error.strerror})') from None
+  if not os.access(parent, os.W_OK):
+    raise UserError(f'{flag}={path}: {parent} is not writable')
+  return path
 
 
 def sample_entry_point():
-  flags.DEFINE_string('weights', None, 'HDF5 weights written by a run (weights/g_<e>epoch.h5).')
+  flags.DEFINE_string('weights', None, 'HDF5 weights written by a run (weights/g_<e>epoch.h5); '
+                      'with --run_dir, default: the run\'s newest export.')
   flags.DEFINE_string('network', 'g', 'Which exported network the weights belong to.')
   flags.DEFINE_string('out', 'samples.png', 'PNG to write.')
   flags.DEFINE_integer('num_samples', 64, 'Samples in the grid.', lower_bound=1)
-  flags.mark_flag_as_required('weights')
   run(_sample_main)
 
 
@@ -190,12 +320,14 @@ def _record_main():
   from engine import recorded  # pylint: disable=import-outside-toplevel
   model_cls, overrides = model_overrides()
   make_config(model_cls.Config, overrides)          # validate before a long recording
+  if FLAGS.out:
+    output_path(FLAGS.out, '--out')
   for name in ('run_dir', 'train_steps', 'resume'):
     overrides.pop(name, None)
   command = ' '.join(['bin/record_losses'] + [a for a in sys.argv[1:]])
   recording = recorded.record(model_cls.name, overrides, FLAGS.record_steps, FLAGS.variant,
                               command)
-  path = FLAGS.out or recorded.default_path(model_cls.name, FLAGS.variant)
+  path = output_path(FLAGS.out or recorded.default_path(model_cls.name, FLAGS.variant), '--out')
   recorded.write(recording, path)
   print(f'wrote {path}: {FLAGS.record_steps} steps of {", ".join(recording["losses"])} '
         f'on {recording["device_kind"]}')
@@ -206,3 +338,35 @@ def record_entry_point():
   flags.DEFINE_integer('record_steps', 20, 'Iterations to record.', lower_bound=1)
   flags.DEFINE_string('out', '', 'Output path (default recorded/<model>-<variant>-<device>.json).')
   run(_record_main)
+
+
+_CRASHTEST_FLAGS = ('--kills=', '--crash_seed=', '--work_dir=')
+
+
+def _crashtest_main():
+  import tempfile  # pylint: disable=import-outside-toplevel
+  from engine import crashtest  # pylint: disable=import-outside-toplevel
+  model_cls, overrides = model_overrides()
+  make_config(model_cls.Config, overrides)
+  if 'run_dir' in overrides:
+    raise UserError('--run_dir: bin/crashtest makes its own run directories (see --work_dir)')
+  train_flags = [a for a in sys.argv[1:] if not a.startswith(_CRASHTEST_FLAGS)]
+  work_dir = FLAGS.work_dir or tempfile.mkdtemp(prefix=f'crashtest-{model_cls.name}-')
+  print(f'bin/crashtest: {model_cls.name}, {FLAGS.kills} kills, work dir {work_dir}', flush=True)
+  cycles = crashtest.main(train_flags, FLAGS.kills, FLAGS.crash_seed, work_dir,
+                          log=lambda line: print(line, flush=True))
+  kills = sum(c[0] for c in cycles)
+  identical = sum(c[0] for c in cycles if not c[2])
+  print(f'{model_cls.name}: {kills} kills in {len(cycles)} run(s); runs bit-identical to the '
+        f'uninterrupted one: {sum(1 for c in cycles if not c[2])}/{len(cycles)} '
+        f'(covering {identical}/{kills} kills)')
+  if identical != kills:
+    sys.exit(1)
+
+
+def crashtest_entry_point():
+  flags.DEFINE_integer('kills', 20, 'SIGKILLs to land in all.', lower_bound=1)
+  flags.DEFINE_integer('crash_seed', 0, 'Seed of the kill instants and fault points.')
+  flags.DEFINE_string('work_dir', '', 'Where the reference and subject run dirs go (default: '
+                      'a new temporary directory).')
+  run(_crashtest_main)

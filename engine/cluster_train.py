@@ -15,15 +15,18 @@ restore the newest complete checkpoint), ``wait_for_session`` on the others — 
 preparation, then finalizes. ``MonitoredSession`` still supplies hooks (SyncReplicasOptimizer's),
 the coordinator and recovery from a lost ps.
 """
+import contextlib
 import time
 
 from absl import logging
 
 from engine import checkpoint as ckpt
 from engine import loop
+from engine import rundir
 from engine import train_ops
 from engine.cluster import wait_for_ps
 from engine.compat import tf, tf1, K
+from engine.config import as_flag_lines, fixed_on_resume
 from engine.errors import UserError
 
 
@@ -59,12 +62,10 @@ def _train_worker(model_cls, config, cluster, server, max_steps):
   if getattr(config, 'num_gpus', 1) > 1:
     raise UserError(f'--num_gpus={config.num_gpus}: towers keep their variables on this '
                     "worker's CPU, not on the ps tasks; use --num_gpus=1 in a cluster")
-  run_dir = loop.run_dir_of(model_cls, config)
-  latest = ckpt.latest_checkpoint(run_dir) if cluster.is_chief else None
-  if latest and not config.resume:
-    raise UserError(f'--run_dir={run_dir} already holds checkpoints; pass --resume to continue '
-                    'or choose another --run_dir (nothing was overwritten)')
-  if not cluster.is_chief:
+  run = rundir.RunDirectory(loop.run_dir_of(model_cls, config))
+  if cluster.is_chief:
+    run.check_location()
+  else:
     config = config.replace(seed=config.seed + cluster.task_index)  # its own data and noise
   devices = tf1.train.replica_device_setter(worker_device=cluster.worker_device,
                                             cluster=cluster.cluster_spec())
@@ -72,25 +73,65 @@ def _train_worker(model_cls, config, cluster, server, max_steps):
   with train_ops.wrap_optimizers(replication.wrap):
     session = loop.Session(model_cls, config, device=devices, make_session=False)
   try:
-    with session.graph.as_default():
-      _check_sync(model_cls, cluster, replication)
-      with tf1.device(devices):
-        shared = _SharedSteps(cluster, replication)
-      saver = None
-      if cluster.is_chief:
-        with tf1.device(cluster.worker_device):
-          saver = ckpt.CheckpointManager(run_dir, config.keep_checkpoints)
-      creator = _SessionCreator(session, cluster, server.target, saver, latest)
-      # No initial tokens: nobody starts a round ahead of the others.
-      hooks = [opt.make_session_run_hook(cluster.is_chief, num_tokens=0)
-               for opt in replication.optimizers]
-      # Sync: the chief's queue runners wait in take_grad forever; do not wait 120 s for them.
-      session.sess = tf1.train.MonitoredSession(session_creator=creator, hooks=hooks,
-                                                stop_grace_period_secs=5)
-      return _ClusterLoop(session, saver, run_dir, creator.state, max_steps, cluster, shared,
-                          creator).run()
+    with run.locked() if cluster.is_chief else contextlib.nullcontext():
+      chief = _ChiefChecks(model_cls, config, run, session) if cluster.is_chief else None
+      with session.graph.as_default():
+        _check_sync(model_cls, cluster, replication)
+        with tf1.device(devices):
+          shared = _SharedSteps(cluster, replication)
+        saver = None
+        if chief:
+          with tf1.device(cluster.worker_device):
+            saver = ckpt.CheckpointManager(run.path, config.keep_checkpoints)
+        creator = _SessionCreator(session, cluster, server.target, saver,
+                                  chief.latest if chief else None)
+        # No initial tokens: nobody starts a round ahead of the others.
+        hooks = [opt.make_session_run_hook(cluster.is_chief, num_tokens=0)
+                 for opt in replication.optimizers]
+        # Sync: the chief's queue runners wait in take_grad forever; do not wait 120 s for them.
+        session.sess = tf1.train.MonitoredSession(session_creator=creator, hooks=hooks,
+                                                  stop_grace_period_secs=5)
+        restored = None
+        if chief:
+          chief.begin(saver)
+          if creator.state:
+            restored = ckpt.Restored(chief.latest, creator.state['step'], creator.state, [])
+        return _ClusterLoop(session, saver, run, restored, max_steps, cluster, shared,
+                            creator).run()
   finally:
     session.close()
+
+
+class _ChiefChecks:
+  """The chief's run-directory checks before anything changes (``loop.train``'s, for a cluster).
+
+  The model may live on the ps and move on while the chief is away, so ``losses.csv`` need not
+  end exactly at the checkpoint's step.
+  """
+
+  def __init__(self, model_cls, config, run, session):
+    self.run = run
+    self.lines = as_flag_lines(model_cls.name, config)
+    self.missing = run.check_contents(model_cls.name, self.lines,
+                                      fixed_on_resume(model_cls.Config))
+    self.latest = ckpt.latest_checkpoint(run.path)
+    if self.latest and not config.resume:
+      raise UserError(f'{run.flag} already holds checkpoints; pass --resume to continue or '
+                      'choose another --run_dir (nothing was overwritten)')
+    step = 0
+    if self.latest:
+      state = ckpt.read_state(self.latest)
+      try:
+        session.data.check_state(state['data'])
+      except ValueError as error:
+        raise UserError(f'{self.latest}: {error}') from None
+      step = state['step']
+    self.cuts = run.check_logs(step, require_last_row=False)
+
+  def begin(self, saver):
+    rundir.warn_missing_flags(self.run, self.missing)
+    self.run.begin(self.lines, self.cuts)
+    saver.recover()
 
 
 def _check_sync(model_cls, cluster, replication):
@@ -273,10 +314,10 @@ class _SessionCreator(tf1.train.SessionCreator):
 class _ClusterLoop(loop._Loop):  # pylint: disable=protected-access
   """The shared loop, counting the cluster's global step; the chief alone writes."""
 
-  def __init__(self, session, saver, run_dir, state, max_steps, cluster, shared, creator):
+  def __init__(self, session, saver, run, restored, max_steps, cluster, shared, creator):
     self.is_chief = cluster.is_chief
     self.cluster, self.shared, self.creator = cluster, shared, creator
-    super().__init__(session, saver, run_dir, state, max_steps)
+    super().__init__(session, saver, run, restored, max_steps)
     session.sess.run(shared.mark_joined)
     if self.is_chief:
       _wait_for(session.sess, shared.joined_value, 1, cluster.wait_secs, 'join')

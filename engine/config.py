@@ -6,6 +6,7 @@ default ``None``; a flag given on the command line or in a flag file overrides t
 default, a flag that does not belong to the chosen model is an error (no silent defaults).
 """
 import dataclasses
+import math
 from typing import Any, Optional, Sequence
 
 from engine.errors import UserError
@@ -13,23 +14,34 @@ from engine.errors import UserError
 
 def hparam(default: Any, help: str, *, lower: Optional[float] = None,  # pylint: disable=redefined-builtin
            upper: Optional[float] = None, lower_exclusive: bool = False,
-           choices: Optional[Sequence[str]] = None):
-  """A config field: its default, one line of help (with its unit) and what values are valid."""
+           choices: Optional[Sequence[str]] = None, multiple_of: Optional[int] = None,
+           on_resume: str = 'fixed'):
+  """A config field: its default, one line of help (with its unit) and what values are valid.
+
+  ``on_resume``: 'fixed' (a run directory continues only with the value it was started with:
+  shapes, data, seeds, algorithm) or 'free' (schedule and logging settings a resumed run may
+  change; ``flags.txt`` then records the new value). Floats must be finite (no NaN, no inf).
+  """
+  if on_resume not in ('fixed', 'free'):
+    raise ValueError(f'on_resume must be fixed or free, got {on_resume!r}')
   return dataclasses.field(default=default, metadata=dict(
       help=help, lower=lower, upper=upper, lower_exclusive=lower_exclusive,
-      choices=tuple(choices) if choices else None))
+      choices=tuple(choices) if choices else None, multiple_of=multiple_of,
+      on_resume=on_resume))
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
   """Engine-wide settings every model has; models subclass it and override defaults."""
-  run_dir: str = hparam('', 'Run directory (checkpoints, samples, events); default runs/<model>.')
+  run_dir: str = hparam('', 'Run directory (checkpoints, samples, events); default '
+                        'runs/<model>.', on_resume='free')
   train_steps: int = hparam(1000, 'Training iterations to run in total (generator iterations '
-                            'for GANs), counted across resumes.', lower=1)
+                            'for GANs), counted across resumes.', lower=1, on_resume='free')
   batch_size: int = hparam(64, 'Examples per batch.', lower=1)
-  seed: int = hparam(0, 'Random seed for weights, data order and noise.', lower=0)
+  seed: int = hparam(0, 'Random seed for weights, data order and noise.', lower=0,
+                     upper=2**32 - 1)
   deterministic: bool = hparam(True, 'Enable TensorFlow op determinism (same losses run to run '
-                               'on one device kind).')
+                               'on one device kind).', on_resume='free')
   data: str = hparam('embedded', "Data source: 'embedded' (the model's generated default) or a "
                      "loader name (folder, npz, hdf5, ring, grid, ...).")
   data_path: str = hparam('', 'Path for file-based data sources (image folder, .npz, .h5).')
@@ -38,25 +50,28 @@ class TrainConfig:
   data_chunk_size: int = hparam(0, 'Examples held in memory at once when streaming a data source '
                                 '(0 = load it all).', lower=0)
   log_every_steps: int = hparam(10, 'Progress line (losses, steps/s, ETA) every N iterations.',
-                                lower=1)
+                                lower=1, on_resume='free')
   summary_every_steps: int = hparam(50, 'TensorBoard loss scalars every N iterations (0 = off).',
-                                    lower=0)
+                                    lower=0, on_resume='free')
   sample_every_steps: int = hparam(500, 'PNG sample grid + TensorBoard image every N iterations '
-                                   '(0 = only at the end).', lower=0)
+                                   '(0 = only at the end).', lower=0, on_resume='free')
   save_every_steps: int = hparam(500, 'Checkpoint every N iterations (and always at the end).',
-                                 lower=1)
+                                 lower=1, on_resume='free')
   eval_every_steps: int = hparam(0, 'Evaluate the model (its report metrics, e.g. modes '
                                  'captured) every N iterations into metrics.jsonl and TensorBoard '
-                                 'eval/ (0 = only at the end).', lower=0)
+                                 'eval/ (0 = only at the end).', lower=0, on_resume='free')
   export_every_epochs: int = hparam(1, 'Save Keras HDF5 weights ({prefix}_{epoch}epoch.h5) every '
-                                    'N epochs (0 = off).', lower=0)
+                                    'N epochs (0 = off).', lower=0, on_resume='free')
+  keep_exports: int = hparam(0, 'Per-epoch HDF5 exports kept: the newest N epochs (0 = all, '
+                             'the documented behaviour).', lower=0, on_resume='free')
   num_gpus: int = hparam(1, 'Towers: replicas of the losses, one per GPU (N logical CPU devices '
                          'when there are fewer GPUs); the batch is split evenly between them.',
-                         lower=1)
-  keep_checkpoints: int = hparam(5, 'Checkpoints kept in the run directory.', lower=1)
+                         lower=1, upper=64, on_resume='free')
+  keep_checkpoints: int = hparam(5, 'Checkpoints kept in the run directory.', lower=1,
+                                 on_resume='free')
   resume: bool = hparam(True, 'Resume from the run directory\'s latest checkpoint when there is '
                         'one; with --noresume an existing checkpoint is an error (nothing is '
-                        'overwritten).')
+                        'overwritten).', on_resume='free')
 
   def replace(self, **changes):
     return dataclasses.replace(self, **changes)
@@ -69,15 +84,35 @@ def fields(config_cls):
 def validate_value(name: str, value: Any, meta: dict) -> None:
   """Raise UserError naming the flag when ``value`` is outside what ``meta`` allows."""
   choices, lower, upper = meta.get('choices'), meta.get('lower'), meta.get('upper')
+  if isinstance(value, float) and not math.isfinite(value):
+    raise UserError(f'--{name} must be a finite number; got {value!r}')
   if choices and value not in choices:
     raise UserError(f'--{name} must be one of {", ".join(choices)}; got {value!r}')
   if lower is not None:
     if meta.get('lower_exclusive') and not value > lower:
-      raise UserError(f'--{name} must be > {lower:g}; got {value!r}')
+      raise UserError(f'--{name} must be > {_number(lower)}; got {value!r}')
     if value < lower:
-      raise UserError(f'--{name} must be >= {lower:g}; got {value!r}')
+      raise UserError(f'--{name} must be >= {_number(lower)}; got {value!r}')
   if upper is not None and value > upper:
-    raise UserError(f'--{name} must be <= {upper:g}; got {value!r}')
+    raise UserError(f'--{name} must be <= {_number(upper)}; got {value!r}')
+  multiple = meta.get('multiple_of')
+  if multiple and value % multiple:
+    raise UserError(f'--{name} must be a multiple of {multiple}; got {value!r}')
+
+
+def _number(bound):
+  return str(int(bound)) if float(bound).is_integer() else f'{bound:g}'
+
+
+def fixed_on_resume(config_cls):
+  """Names of the fields a run directory keeps for life (``hparam(on_resume='fixed')``).
+
+  A model that overrides an engine field (say, its own ``train_steps`` default) keeps the engine
+  field's rule.
+  """
+  engine_free = {f.name for f in fields(TrainConfig) if f.metadata['on_resume'] == 'free'}
+  return [f.name for f in fields(config_cls)
+          if f.name not in engine_free and f.metadata.get('on_resume', 'fixed') == 'fixed']
 
 
 def make_config(config_cls, overrides: dict):
@@ -92,3 +127,15 @@ def make_config(config_cls, overrides: dict):
     validate_value(name, value, field.metadata)
     values[name] = value
   return config_cls(**values)
+
+
+def as_flag_lines(model_name, config):
+  """The resolved ``config`` as flag-file lines (what ``<run_dir>/flags.txt`` holds)."""
+  lines = [f'--model={model_name}']
+  for field in fields(config):
+    value = getattr(config, field.name)
+    if isinstance(value, bool):
+      lines.append(f'--{field.name}' if value else f'--no{field.name}')
+    else:
+      lines.append(f'--{field.name}={value}')
+  return '\n'.join(lines) + '\n'

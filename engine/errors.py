@@ -5,5 +5,8 @@ class UserError(Exception):
   """Bad flags, data or files: reported as one line, never with a traceback."""
 
 
-class NonFiniteLossError(UserError):
-  """Training produced NaN/Inf; the last good checkpoint is left intact."""
+class NonFiniteError(UserError):
+  """Training produced NaN/Inf (a loss or a variable); no checkpoint holds it."""
+
+
+NonFiniteLossError = NonFiniteError   # the name before variables were checked too

@@ -1,25 +1,36 @@
 """The training loop every model shares.
 
 ``train(model_cls, config)``: one graph, seeded; the model builds every op; the engine adds its
-checkpointing, then finalizes the graph before the first step. The session is shared with Keras
-(``K.set_session``). Each iteration calls ``model.iteration``; around it the loop logs progress,
-writes TensorBoard scalars and sample grids, exports Keras HDF5 weights at epoch ends and saves
-checkpoints (variables + data position) — resuming from the newest one restarts the same sequence.
+checkpointing and a finiteness check, then finalizes the graph before the first step. The session
+is shared with Keras (``K.set_session``). The run directory (``engine.rundir``) is locked and
+checked before anything in it changes; resuming restores the newest complete checkpoint.
+
+Each iteration, in this order: ``model.iteration``; the losses' finiteness; the ``losses.csv``
+row; progress line, summaries, samples, HDF5 exports; the ``metrics.jsonl`` row at evaluation
+steps; at checkpoint steps the logs are flushed and fsynced, then the checkpoint is written and
+committed (``engine.checkpoint``). A kill at any instant therefore loses nothing that the next run
+does not redo bit for bit: it resumes from the newest committed checkpoint and cuts the logs back
+to that step.
 """
+import contextlib
 import dataclasses
-import json
 import math
 import os
+import re
 import time
 
 from absl import logging
 
 from engine import checkpoint as ckpt
+from engine import faults
 from engine import images
+from engine import resources
+from engine import rundir
 from engine import towers
 from engine.compat import tf, tf1, keras, K
+from engine.config import as_flag_lines, fixed_on_resume
 from engine.data import make_source
-from engine.errors import NonFiniteLossError, UserError
+from engine.errors import NonFiniteError, UserError
 from engine.train_ops import check_update_ops_used
 
 
@@ -33,6 +44,7 @@ class TrainResult:
   checkpoint: str = ''
   report: dict = dataclasses.field(default_factory=dict)
   step_seconds: list = dataclasses.field(default_factory=list)   # wall time of each iteration
+  restored: str = ''                                  # the checkpoint this call resumed from
 
 
 def run_dir_of(model_cls, config):
@@ -42,6 +54,13 @@ def run_dir_of(model_cls, config):
 def session_config():
   config = tf1.ConfigProto(allow_soft_placement=True)
   config.gpu_options.allow_growth = True
+  # Grappler's remapper fails on every DCGAN-style critic ("remapper failed: ... fanout
+  # LeakyReluGrad exist for missing node ...BiasAdd": it tries to fuse Conv2D+BiasAdd+LeakyRelu
+  # whose BiasAdd output the gradient still reads) and then drops its whole rewrite, printing an
+  # error line per new fetch. Turning it off yields the same graph without the error (measured
+  # with bin/bench, see README).
+  config.graph_options.rewrite_options.remapping = \
+      config.graph_options.rewrite_options.OFF
   return config
 
 
@@ -55,22 +74,24 @@ class Session:
     self.config = config
     self.graph = tf.Graph()
     self.sess = None
-    with self.graph.as_default(), tf1.device(device):
+    with self.graph.as_default(), tf1.device(device), _memory_errors():
       keras.utils.set_random_seed(config.seed)
       if config.deterministic:
         tf.config.experimental.enable_op_determinism()
-      data_name = model_cls.default_data if config.data == 'embedded' else config.data
-      self.data = make_source(data_name, config, config.seed)
+      self.data_name = model_cls.default_data if config.data == 'embedded' else config.data
+      self.data = make_source(self.data_name, config, config.seed)
       self.model = model_cls(config, self.data)
       self.model.build()
-      _check_example_shape(self.model, self.data, data_name)
+      _check_example_shape(self.model, self.data, self.data_name)
       check_update_ops_used(self.model.networks(),
                             allow_unused=self.model.allow_unused_update_ops())
+      resources.check_graph_fits(self.graph, config.batch_size)
+      self.finite = FiniteCheck(tf1.global_variables())
       self.init_op = tf1.global_variables_initializer()
       self.local_init_op = tf1.local_variables_initializer()   # not in checkpoints
       if make_session:
         self.sess = tf1.Session(target, graph=self.graph,
-                               config=towers.session_config(config.num_gpus, session_config()))
+                                config=towers.session_config(config.num_gpus, session_config()))
         K.set_session(self.sess)
 
   def prepare(self, restore=None):
@@ -78,21 +99,48 @@ class Session:
     with self.graph.as_default():
       if restore is None:
         self.sess.run(self.init_op)
-        state = None
+        restored = None
       else:
-        state = restore(self.sess)
+        restored = restore(self.sess)
+        if restored is None:
+          self.sess.run(self.init_op)
       self.sess.run(self.local_init_op)
       K.get_session()                       # Keras' one-time variable-initialisation ops
       for keras_model in self.model.keras_exports().values():
         keras_model.set_weights(keras_model.get_weights())  # Keras' assign placeholders
       self.model.before_finalize(self.sess)
     self.graph.finalize()
-    return state
+    return restored
 
   def close(self):
     if self.sess is not None:
       self.sess.close()
     K.clear_session()
+
+
+@contextlib.contextmanager
+def _memory_errors():
+  """A MemoryError while building data or graph is a size the user chose: one line."""
+  try:
+    yield
+  except MemoryError:
+    raise UserError('the data set or the model does not fit in this machine\'s memory (check '
+                    '--batch_size, --z_dim, the widths and --embedded_size)') from None
+
+
+class FiniteCheck:
+  """One prebuilt op telling which floating-point variables hold NaN or Inf."""
+
+  def __init__(self, variables):
+    self.variables = [v for v in variables if v.dtype.base_dtype.is_floating]
+    with tf1.name_scope('finite_check'):
+      self.op = tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in self.variables]) \
+          if self.variables else tf.constant([], tf.bool)
+
+  def non_finite(self, sess):
+    """Names of the variables holding a NaN or Inf (empty when all are finite)."""
+    flags = sess.run(self.op)
+    return [v.op.name for v, ok in zip(self.variables, flags) if not ok]
 
 
 def _check_example_shape(model, data, data_name):
@@ -104,25 +152,48 @@ def _check_example_shape(model, data, data_name):
 
 def train(model_cls, config, max_steps=None):
   """Train ``model_cls`` under ``config`` until ``config.train_steps`` (or ``max_steps`` more)."""
-  run_dir = run_dir_of(model_cls, config)
-  latest = ckpt.latest_checkpoint(run_dir)
-  if latest and not config.resume:
-    raise UserError(f'--run_dir={run_dir} already holds checkpoints; pass --resume to continue '
-                    'or choose another --run_dir (nothing was overwritten)')
+  run = rundir.RunDirectory(run_dir_of(model_cls, config))
+  run.check_location()
+  if os.path.isdir(run.path):
+    with run.locked():          # a second process is refused before it builds anything
+      pass
   session = Session(model_cls, config)
   try:
-    with session.graph.as_default():
-      saver = ckpt.CheckpointManager(run_dir, config.keep_checkpoints)
-    state = session.prepare(
-        restore=(lambda sess: saver.restore(sess, latest)) if latest else None)
-    with session.graph.as_default():
-      return _Loop(session, saver, run_dir, state, max_steps).run()
+    with run.locked():
+      lines = as_flag_lines(model_cls.name, config)
+      missing = run.check_contents(model_cls.name, lines, fixed_on_resume(model_cls.Config))
+      with session.graph.as_default():
+        checkpoints = ckpt.CheckpointManager(run.path, config.keep_checkpoints)
+      if checkpoints.has_checkpoints() and not config.resume:
+        raise UserError(f'{run.flag} already holds checkpoints; pass --resume to continue or '
+                        'choose another --run_dir (nothing was overwritten)')
+      restored = session.prepare(restore=lambda sess: checkpoints.restore_newest(
+          sess, lambda state: session.data.check_state(state['data']),
+          lambda s: _check_restored(session, s)))
+      step = restored.step if restored else 0
+      cuts = run.check_logs(step)
+      # Every check passed: from here on the run directory changes.
+      rundir.warn_missing_flags(run, missing)
+      try:
+        run.begin(lines, cuts)
+        checkpoints.recover(restored.skipped if restored else ())
+      except OSError as error:
+        raise UserError(f'{run.flag}: {rundir.os_error_message(error, error.filename)}') \
+            from None
+      with session.graph.as_default():
+        return _Loop(session, checkpoints, run, restored, max_steps).run()
   finally:
     session.close()
 
 
+def _check_restored(session, sess):
+  bad = session.finite.non_finite(sess)
+  if bad:
+    raise ValueError(f'holds non-finite values in {len(bad)} variable(s), e.g. {bad[0]}')
+
+
 class _Loop:
-  """The per-iteration schedule: step, log, summarize, sample, export, checkpoint.
+  """The per-iteration schedule: step, log, summarize, sample, export, evaluate, checkpoint.
 
   ``engine/cluster_train.py`` subclasses it: the step is then the cluster's shared global step
   (``_advance``), and only the chief (``is_chief``) writes anything.
@@ -130,69 +201,83 @@ class _Loop:
 
   is_chief = True
 
-  def __init__(self, session, saver, run_dir, state, max_steps):
-    self.session, self.saver, self.run_dir = session, saver, run_dir
+  def __init__(self, session, checkpoints, run, restored, max_steps):
+    self.session, self.checkpoints, self.run_dir = session, checkpoints, run
     self.model, self.data, self.config = session.model, session.data, session.config
     self.step = 0
-    if state:
-      self.data.set_state(state['data'])
-      self.step = int(state['step'])
-      logging.info('Resumed %s at step %d (epoch %d).', run_dir, self.step, self.data.epoch)
+    self.last_checkpoint = None          # (step, path) of the newest committed checkpoint
+    if restored:
+      self.data.set_state(restored.state['data'])
+      self.step = restored.step
+      self.last_checkpoint = (restored.step, restored.path)
+      logging.info('Resumed %s at step %d (epoch %d) from %s.', run.path, self.step,
+                   self.data.epoch, os.path.basename(restored.path))
     self.exported_epoch = self.data.epoch
     end = self.config.train_steps
     self.end = min(end, self.step + max_steps) if max_steps else end
-    self.writer = tf1.summary.FileWriter(run_dir, graph=None) \
-        if self.config.summary_every_steps and self.is_chief else None
-    self.loss_log = _LossLog(os.path.join(run_dir, 'losses.csv'), self.step) \
-        if self.is_chief else _NoLossLog()
-    self.metrics_log = _MetricsLog(os.path.join(run_dir, 'metrics.jsonl'), self.step) \
-        if self.is_chief else _NoLossLog()
+    self.writer = None
+    self.loss_log = self.metrics_log = _NoLog()
+    if self.is_chief:
+      if self.config.summary_every_steps:
+        self.writer = tf1.summary.FileWriter(run.path, graph=None)
+        if self.step:     # TensorBoard drops events after this step from earlier runs
+          self.writer.add_session_log(tf1.SessionLog(status=tf1.SessionLog.START), self.step)
+      self.loss_log, self.metrics_log = rundir.open_logs(run)
 
   def run(self):
-    result = TrainResult(self.run_dir, self.step + 1, self.step)
-    sess, model = self.session.sess, self.model
-    progress = _Progress(self.step, self.end)
-    last_saved = self.step
+    result = TrainResult(self.run_dir.path, self.step + 1, self.step,
+                         restored=self.last_checkpoint[1] if self.last_checkpoint else '')
     try:
-      while self.step < self.end:
-        started = time.perf_counter()
-        previous = self.step
-        losses = model.iteration(sess, self.step)
-        self._advance()
-        _check_finite(losses, self.step, last_saved, self.run_dir)
-        result.losses.append((self.step, losses))
-        self.loss_log.append(self.step, losses)
-        self._after_step(losses, progress, previous)
-        if self.is_chief and (_crossed(previous, self.step, self.config.eval_every_steps) or
-                              self.step >= self.end):
-          result.report = self._evaluate()
-        if self.is_chief and (_crossed(previous, self.step, self.config.save_every_steps) or
-                              self.step >= self.end):
-          result.checkpoint = self._save()
-          last_saved = self.step
-        result.step_seconds.append(time.perf_counter() - started)
-      self._finish(result)
-      if self.is_chief and not result.report:
-        result.report = model.final_report(sess)    # nothing left to train: report only
-      if result.report:
-        logging.info('Final report: %s', _format(result.report))
-      if self.is_chief and self.step >= self.end and not result.checkpoint and self.step > 0:
-        result.checkpoint = self._save()
+      self._train(result)
+    except OSError as error:
+      what = _filename(error) or self.run_dir.path
+      raise UserError(f'{rundir.os_error_message(error, what)}; stopped at step {self.step} — '
+                      f'{self._last_good()}') from None
+    except tf.errors.OpError as error:
+      if 'No space left' not in str(error) and 'Read-only' not in str(error):
+        raise
+      raise UserError(f'cannot write a checkpoint in {self.run_dir.path}: '
+                      f'{ckpt._first_line(error)}; stopped at step {self.step} — '  # pylint: disable=protected-access
+                      f'{self._last_good()}') from None
     finally:
       self.loss_log.close()
       self.metrics_log.close()
       if self.writer:
-        self.writer.close()
+        try:
+          self.writer.close()
+        except (OSError, tf.errors.OpError):
+          pass       # events after the last checkpoint; the first error is the one reported
     result.last_step = self.step
     return result
 
-  def _evaluate(self):
-    """The model's report metrics at this step: a row of metrics.jsonl and eval/ scalars."""
-    report = self.model.final_report(self.session.sess)
-    if report:
-      self.metrics_log.append(self.step, report)
-      self._scalars(report, self.step, prefix='eval/')
-    return report
+  def _train(self, result):
+    sess, model = self.session.sess, self.model
+    progress = _Progress(self.step, self.end)
+    while self.step < self.end:
+      started = time.perf_counter()
+      previous = self.step
+      losses = model.iteration(sess, self.step)
+      self._advance()
+      faults.point('step:done')
+      self._check_finite_losses(losses)
+      result.losses.append((self.step, losses))
+      self.loss_log.append(self.step, losses)
+      faults.point('log:row')
+      self._after_step(losses, progress, previous)
+      last = self.step >= self.end
+      if self.is_chief and (_crossed(previous, self.step, self.config.eval_every_steps) or last):
+        result.report = self._evaluate()
+      if self.is_chief and (_crossed(previous, self.step, self.config.save_every_steps) or last):
+        result.checkpoint = self._save()
+      result.step_seconds.append(time.perf_counter() - started)
+    self._finish(result)
+    if self.is_chief and not result.report:
+      result.report = model.final_report(sess)    # nothing left to train: report only
+    if result.report:
+      logging.info('Final report: %s', _format(result.report))
+    if self.is_chief and self.step >= self.end and self.step > 0 and not result.checkpoint and \
+        (not self.last_checkpoint or self.last_checkpoint[0] != self.step):
+      result.checkpoint = self._save()
 
   def _advance(self):
     """Count the iteration just run (a cluster reads the shared global step instead)."""
@@ -215,6 +300,16 @@ class _Loop:
     if config.export_every_epochs and self.data.epoch >= self.exported_epoch + \
         config.export_every_epochs:
       self._export(self.data.epoch)
+    if step >= self.end and config.export_every_epochs:
+      self._export_final()
+
+  def _evaluate(self):
+    """The model's report metrics at this step: a row of metrics.jsonl and eval/ scalars."""
+    report = self.model.final_report(self.session.sess)
+    if report:
+      self.metrics_log.append(self.step, report)
+      self._scalars(report, self.step, prefix='eval/')
+    return report
 
   def _scalars(self, values, step, prefix=''):
     if not self.writer:
@@ -228,10 +323,10 @@ class _Loop:
     if not len(samples):
       return
     data, shape = images.sample_png(samples, self.model.sample_kind, f'step {step}')
-    path = os.path.join(self.run_dir, 'samples', f'samples_step{step:07d}.png')
+    path = self.run_dir.join('samples', f'samples_step{step:07d}.png')
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'wb') as handle:
-      handle.write(data)
+    rundir.atomic_write(path, data)
+    faults.point('samples:written')
     if self.writer:
       image = tf1.Summary.Image(height=shape[0], width=shape[1], colorspace=shape[2],
                                 encoded_image_string=data)
@@ -240,24 +335,61 @@ class _Loop:
       self.writer.flush()
 
   def _export(self, epoch):
+    """``{prefix}_{epoch}epoch.h5`` of every exported network (the documented per-epoch save)."""
     self.exported_epoch = epoch
     exports = self.model.keras_exports()
     for prefix, keras_model in exports.items():
-      path = os.path.join(self.run_dir, 'weights', f'{prefix}_{epoch}epoch.h5')
+      path = self.run_dir.join('weights', f'{prefix}_{epoch}epoch.h5')
       ckpt.save_keras_weights(keras_model, path)
+      faults.point('export:written')
+      if self.config.keep_exports:
+        ckpt.remove_old_exports(self.run_dir.join('weights'), prefix, self.config.keep_exports)
     if exports:
-      logging.info('Epoch %d: exported HDF5 weights to %s', epoch,
-                   os.path.join(self.run_dir, 'weights'))
+      logging.info('Epoch %d: exported HDF5 weights to %s', epoch, self.run_dir.join('weights'))
+
+  def _export_final(self):
+    """``{prefix}_final.h5``: the weights at the end of training (mid-epoch, usually)."""
+    for prefix, keras_model in self.model.keras_exports().items():
+      ckpt.save_keras_weights(keras_model, self.run_dir.join('weights', f'{prefix}_final.h5'))
 
   def _save(self):
+    """Check every variable is finite, flush the logs, then write and commit checkpoint N."""
+    bad = self.session.finite.non_finite(self._checkpoint_session())
+    if bad:
+      raise NonFiniteError(
+          f'step {self.step}: {len(bad)} variable(s) hold NaN or Inf after this step\'s update '
+          f'(e.g. {", ".join(bad[:3])}); stopped without writing a checkpoint — '
+          f'{self._last_good()}')
+    self.loss_log.flush(sync=True)
+    self.metrics_log.flush(sync=True)
     state = {'step': self.step, 'data': self.data.state()}
-    self.loss_log.flush()
-    self.metrics_log.flush()
-    return self.saver.save(self._checkpoint_session(), self.step, state)
+    path = self.checkpoints.save(self._checkpoint_session(), self.step, state)
+    self.last_checkpoint = (self.step, path)
+    return path
 
   def _checkpoint_session(self):
     """The session the Saver runs in (a cluster chief's raw session, not the monitored one)."""
     return self.session.sess
+
+  def _check_finite_losses(self, losses):
+    bad = {name: value for name, value in losses.items() if not math.isfinite(value)}
+    if bad:
+      raise NonFiniteError(f'step {self.step}: non-finite loss {_format(bad)}; stopped — '
+                           f'{self._last_good()}')
+
+  def _last_good(self):
+    if self.last_checkpoint:
+      step, path = self.last_checkpoint
+      return f'the last good checkpoint is step {step} ({path}), intact; re-running resumes there'
+    return 'no checkpoint was written yet (re-running starts from step 0)'
+
+
+def _filename(error):
+  """The file an OSError is about (h5py reports it only inside its message)."""
+  if error.filename:
+    return str(error.filename).removesuffix(rundir.PARTIAL)
+  found = re.search(r"filename = '([^']+)'", str(error))
+  return found.group(1).removesuffix(rundir.PARTIAL) if found else None
 
 
 def _crossed(previous, step, every):
@@ -266,14 +398,6 @@ def _crossed(previous, step, every):
   ``every`` 0 means never.
   """
   return bool(every) and step // every > previous // every
-
-
-def _check_finite(losses, step, last_saved, run_dir):
-  bad = {name: value for name, value in losses.items() if not math.isfinite(value)}
-  if bad:
-    raise NonFiniteLossError(
-        f'step {step}: non-finite loss {_format(bad)}; stopped — the last good checkpoint '
-        f'(step {last_saved}) in {ckpt.checkpoint_dir(run_dir)} is intact')
 
 
 def _format(values):
@@ -304,72 +428,15 @@ def _duration(seconds):
   return f'{hours}h{minutes:02d}m{seconds:02d}s' if hours else f'{minutes}m{seconds:02d}s'
 
 
-class _LossLog:
-  """``losses.csv``: one row per step; on resume, rows after the restored step are dropped."""
+class _NoLog:
+  """A non-chief worker's logs: it writes nothing."""
 
-  def __init__(self, path, resumed_step):
-    self.path = path
-    rows = []
-    if os.path.exists(path):
-      with open(path) as handle:
-        rows = handle.read().splitlines()
-    self.header = rows[0] if rows else None
-    kept = [r for r in rows[1:] if int(r.split(',', 1)[0]) <= resumed_step]
-    self.handle = open(path, 'w')
-    if self.header:
-      self.handle.write('\n'.join([self.header] + kept) + '\n')
-
-  def append(self, step, losses):
-    if self.header is None:
-      self.header = ','.join(['step'] + list(losses))
-      self.handle.write(self.header + '\n')
-    if ','.join(['step'] + list(losses)) != self.header:
-      raise ValueError(f'loss names changed at step {step}: {list(losses)} vs {self.header}')
-    self.handle.write(','.join([str(step)] + [repr(float(v)) for v in losses.values()]) + '\n')
-
-  def flush(self):
-    self.handle.flush()
-
-  def close(self):
-    self.handle.close()
-
-
-class _MetricsLog:
-  """``metrics.jsonl``: one JSON object per evaluation, ``{"step": N, name: value, ...}``.
-
-  On resume, rows after the restored step are dropped (as in ``losses.csv``).
-  """
-
-  def __init__(self, path, resumed_step):
-    self.path = path
-    rows = []
-    if os.path.exists(path):
-      with open(path) as handle:
-        rows = [line for line in handle.read().splitlines() if line.strip()]
-    kept = [r for r in rows if json.loads(r)['step'] <= resumed_step]
-    self.handle = open(path, 'w')
-    for row in kept:
-      self.handle.write(row + '\n')
-
-  def append(self, step, metrics):
-    row = dict(step=step, **{name: float(value) for name, value in metrics.items()})
-    self.handle.write(json.dumps(row) + '\n')
-
-  def flush(self):
-    self.handle.flush()
-
-  def close(self):
-    self.handle.close()
-
-
-class _NoLossLog:
-  """A non-chief worker's loss log: it writes nothing."""
-
-  def append(self, step, losses):
+  def append(self, step, values):
     pass
 
-  def flush(self):
+  def flush(self, sync=False):
     pass
 
   def close(self):
     pass
+

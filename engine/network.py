@@ -8,7 +8,7 @@ Variables come from what the network created, never from name matching; update o
 a call added (Keras ``layer.updates`` or the ``UPDATE_OPS`` collection), so a train op can run
 exactly its own network's updates.
 """
-from engine.compat import tf1, UPDATE_OPS
+from engine.compat import tf, tf1, UPDATE_OPS
 
 
 class Network:
@@ -24,9 +24,65 @@ class Network:
     return list(self._update_ops)
 
   def _record_updates(self, new_ops):
-    for op in new_ops:
-      if op not in self._update_ops:
-        self._update_ops.append(op)
+    earlier = list(self._update_ops)
+    added = [op for op in new_ops if op not in earlier]
+    order_updates(added, earlier)
+    self._update_ops += [op for i, op in enumerate(added) if op not in added[:i]]
+
+
+def _as_op(update):
+  return update if isinstance(update, tf.Operation) else update.op
+
+
+def _assign_op(update):
+  """The op that writes the variable (an update may be the assign or a read made after it)."""
+  op = _as_op(update)
+  if 'Assign' in op.type:
+    return op
+  for candidate in list(op.control_inputs) + [t.op for t in op.inputs]:
+    if 'Assign' in candidate.type:
+      return candidate
+  return op
+
+
+def order_updates(later, earlier):
+  """Run each update in ``later`` only after the ``earlier`` updates of the same variable.
+
+  A network called twice in one train op (a critic on real, then on fake images) creates two
+  moving-average updates per BatchNormalization statistic. Unordered, each reads the variable
+  whenever the executor gets to it, so the final statistic depends on thread timing (different
+  bits run to run). The later update — its own read of the variable included, never the forward
+  pass — is made to wait for the earlier ones: call order, every run.
+  """
+  writes = {}
+  for update in earlier:
+    op = _assign_op(update)
+    if op.inputs:
+      writes.setdefault(op.inputs[0].op, []).append(op)
+  for update in later:
+    op = _assign_op(update)
+    if not op.inputs or op.inputs[0].op not in writes:
+      continue
+    target, before = op.inputs[0].op, writes[op.inputs[0].op]
+    scope = op.name.rsplit('/', 1)[0] + '/'
+    for reader in [op] + _scope_readers(op, target, scope):
+      reader._add_control_inputs([b for b in before if b not in reader.control_inputs])  # pylint: disable=protected-access
+    writes[target].append(op)
+
+
+def _scope_readers(op, variable_op, scope):
+  """Ops inside ``scope`` that ``op`` depends on and that read ``variable_op``."""
+  readers, seen, stack = [], set(), [op]
+  while stack:
+    for tensor in stack.pop().inputs:
+      source = tensor.op
+      if source in seen or not source.name.startswith(scope):
+        continue
+      seen.add(source)
+      stack.append(source)
+      if any(t.op is variable_op for t in source.inputs):
+        readers.append(source)
+  return readers
 
 
 class KerasNetwork(Network):

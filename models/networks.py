@@ -20,7 +20,7 @@ class ImageNetworkConfig(TrainConfig):
                                 '(inner layers x2, x4, x8).', lower=1)
   d_base_channels: int = hparam(64, 'Critic width: channels of its first layer.', lower=1)
   image_size: int = hparam(64, 'Image side in pixels (multiple of 16); image folders are '
-                           'resized to it.', lower=16)
+                           'resized to it.', lower=16, multiple_of=16)
   embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
 
 

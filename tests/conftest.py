@@ -22,6 +22,33 @@ def small_wgan_config(tmp_path):
   return make
 
 
+@pytest.fixture(scope='session')
+def entry_points():
+  """``bin/*`` runs as a user makes them (see tests/entrypoints.py), one helper per session."""
+  from entrypoints import EntryPoints  # pylint: disable=import-outside-toplevel
+  runner = EntryPoints()
+  yield runner
+  runner.close()
+
+
+# The tiny WGAN the command-line tests train: every flag a user could type.
+TINY_WGAN_FLAGS = ['--model=wgan', '--g_base_channels=4', '--d_base_channels=4',
+                   '--embedded_size=32', '--batch_size=8', '--summary_every_steps=1',
+                   '--sample_every_steps=2', '--save_every_steps=2', '--log_every_steps=1']
+
+
+def snapshot(folder):
+  """{relative path: bytes} of every file under ``folder``."""
+  import os  # pylint: disable=import-outside-toplevel
+  files = {}
+  for root, _, names in os.walk(folder):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, 'rb') as handle:
+        files[os.path.relpath(path, folder)] = handle.read()
+  return files
+
+
 def has_gpu():
   return bool(tf.config.list_physical_devices('GPU'))
 

@@ -1,12 +1,11 @@
-"""The dcgan model through the engine: book log line, exact resume, one-line bad-input errors."""
+"""The dcgan model through the engine: book log line, exact resume (its bad inputs: see
+tests/test_bad_inputs.py)."""
 import numpy as np
 import pytest
 
 from engine import loop
 from engine.config import make_config
 from models.dcgan import DCGAN, format_progress
-
-from test_cli import assert_one_line_error, run_bin
 
 
 def test_progress_line_is_the_books_format():
@@ -30,23 +29,3 @@ def test_dcgan_resumes_with_identical_losses(tmp_path, bn):
   assert rest.first_step == 3
   assert losses(first) + losses(rest) == losses(whole)          # bit-identical on CPU
   assert all(np.isfinite(v) for _, *values in losses(whole) for v in values)
-
-
-@pytest.fixture(scope='module')
-def bad_files(tmp_path_factory):
-  folder = tmp_path_factory.mktemp('dcgan_inputs')
-  np.savez(folder / 'no_arrays.npz', x_test=np.zeros((2, 28, 28), np.uint8))
-  np.savez(folder / 'colour.npz', x_train=np.zeros((4, 32, 32, 3), np.uint8), y_train=np.zeros(4))
-  return folder
-
-
-@pytest.mark.parametrize('args, fragments', [
-    (['--bn=v3'], ['--bn', 'v1|v2']),
-    (['--data=mnist_npz', '--data_path={tmp}/no_arrays.npz'], ['missing array', 'x_train']),
-    (['--data=mnist_npz', '--data_path={tmp}/colour.npz'], ['x_train has shape (4, 32, 32, 3)']),
-    (['--data=npz', '--data_path={tmp}/colour.npz'], ['(32, 32, 3)', 'expects (28, 28, 1)']),
-], ids=['bn_v3', 'npz_without_arrays', 'mnist_npz_wrong_shape', 'npz_wrong_shape'])
-def test_dcgan_bad_input_is_one_line(bad_files, tmp_path, args, fragments):
-  args = ['--model=dcgan', f'--run_dir={tmp_path / "run"}'] + [a.format(tmp=bad_files)
-                                                              for a in args]
-  assert_one_line_error(*run_bin('train', *args)[:2], *fragments)

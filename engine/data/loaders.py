@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from engine.data.source import Sampler, register_source
+from engine.data.source import Sampler, check_order, register_source
 from engine.errors import UserError
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
@@ -76,10 +76,17 @@ class NpzReader(Reader):
       raise UserError(f'--data_path={path!r}: no such file')
     try:
       archive = np.load(path, mmap_mode='r', allow_pickle=False)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError) as error:
       raise UserError(f'--data_path={path!r}: not a readable .npz ({error})') from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+      raise UserError(f'--data_path={path!r}: a single .npy array, not an .npz archive (save '
+                      'it with np.savez(path, images=array))')
     name = _pick_key(list(archive.keys()), key, path)
-    self.array = _with_channels(archive[name], path)
+    try:
+      array = archive[name]       # never unpickled: object arrays are refused here
+    except (OSError, ValueError, EOFError) as error:
+      raise UserError(f'{path}: array {name!r} is not loadable ({error})') from None
+    self.array = _with_channels(array, path)
     self.num_examples = len(self.array)
     self.example_shape = tuple(self.array.shape[1:])
 
@@ -188,6 +195,15 @@ class ChunkedSampler(Sampler):
   def state(self):
     return dict(super().state(), order=self._order.tolist(), chunk_start=self._chunk_start,
                 offset=self._offset)
+
+  def check_state(self, state):
+    super().check_state(state)
+    check_order(state.get('order'), self.reader.num_examples)
+    start, offset = state.get('chunk_start'), state.get('offset')
+    if not isinstance(start, int) or not 0 <= start <= self.reader.num_examples:
+      raise ValueError(f'data chunk start {start!r} does not fit {self.num_examples} examples')
+    if not isinstance(offset, int) or not 0 <= offset <= self.chunk_size:
+      raise ValueError(f'data offset {offset!r} does not fit chunks of {self.chunk_size}')
 
   def set_state(self, state):
     super().set_state(state)

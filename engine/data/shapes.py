@@ -6,6 +6,7 @@ set, so runs on a fresh machine need no download.
 """
 import numpy as np
 
+from engine import resources
 from engine.data.loaders import to_unit_range
 from engine.data.source import ArraySampler, register_source
 
@@ -43,5 +44,6 @@ def shape_images(num, size=64, seed=0):
 def shapes64_source(config, seed):
   """The embedded 64x64x3 set; ``config.embedded_size`` images (default 2048)."""
   num = getattr(config, 'embedded_size', 2048)
+  resources.check_array(f'--embedded_size={num} images of 64x64x3', (num, 64, 64, 3), np.uint8)
   images, _ = shape_images(num, 64, seed=1234)   # the data set is fixed; ``seed`` orders it
   return ArraySampler(images, seed, transform=to_unit_range)

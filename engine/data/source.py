@@ -73,7 +73,21 @@ class Sampler:
   def state(self):
     return {'epoch': self.epoch, 'rng': self.rng.bit_generator.state}
 
+  def check_state(self, state):
+    """ValueError unless ``state`` (from a checkpoint sidecar) fits this data source."""
+    if not isinstance(state, dict):
+      raise ValueError('data position is not a mapping')
+    epoch = state.get('epoch')
+    if not isinstance(epoch, int) or epoch < 0:
+      raise ValueError(f'data position has no valid epoch ({epoch!r})')
+    probe = np.random.default_rng(0)
+    try:
+      probe.bit_generator.state = state.get('rng')
+    except (TypeError, ValueError, KeyError) as error:
+      raise ValueError(f'data position has no valid RNG state ({error})') from None
+
   def set_state(self, state):
+    self.check_state(state)
     self.epoch = int(state['epoch'])
     self.rng.bit_generator.state = state['rng']
 
@@ -116,7 +130,27 @@ class ArraySampler(Sampler):
   def state(self):
     return dict(super().state(), offset=self._offset, order=self._order.tolist())
 
+  def check_state(self, state):
+    super().check_state(state)
+    check_order(state.get('order'), len(self.examples))
+    offset = state.get('offset')
+    if not isinstance(offset, int) or not 0 <= offset <= len(self.examples):
+      raise ValueError(f'data offset {offset!r} does not fit {len(self.examples)} examples')
+
   def set_state(self, state):
     super().set_state(state)
     self._offset = int(state['offset'])
     self._order = np.asarray(state['order'], dtype=np.int64)
+
+
+def check_order(order, num_examples):
+  """ValueError unless ``order`` is a permutation of ``range(num_examples)``."""
+  if not isinstance(order, list) or len(order) != num_examples:
+    raise ValueError(f'data order has {len(order) if isinstance(order, list) else "no"} '
+                     f'entries, the data set {num_examples} examples (another data set?)')
+  try:
+    values = np.asarray(order, dtype=np.int64)
+  except (TypeError, ValueError, OverflowError):
+    raise ValueError('data order is not a list of integers') from None
+  if not np.array_equal(np.sort(values), np.arange(num_examples)):
+    raise ValueError(f'data order is not a permutation of the {num_examples} examples')

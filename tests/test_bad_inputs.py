@@ -1,0 +1,231 @@
+"""The catalogue: bad input a user can type ends in exit code 2 and ONE ``error:`` line.
+
+Flags, flag files, data files, run directories and output paths. Each case runs a ``bin/*`` entry
+point as a user would (tests/entrypoints.py) next to a pre-existing run directory, and checks:
+exit code 2, exactly one stderr line holding ``error:`` with the expected words, no traceback,
+and the pre-existing run directory's bytes unchanged (or, for a broken run directory, its bytes
+as broken — nothing repaired, truncated or overwritten behind the user's back).
+"""
+import json
+import os
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import TINY_WGAN_FLAGS, snapshot
+
+TINY = ' '.join(TINY_WGAN_FLAGS)
+
+
+class Case:
+  def __init__(self, args, fragment, tool='train', breaks=None):
+    self.args, self.fragment, self.tool, self.breaks = args, fragment, tool, breaks
+
+
+def _rewrite(relative, change):
+  """A break: ``change(text) -> text`` applied to one file of the run dir copy."""
+  def apply(run):
+    path = os.path.join(run, relative)
+    with open(path, encoding='utf-8') as handle:
+      text = handle.read()
+    with open(path, 'w', encoding='utf-8') as handle:
+      handle.write(change(text))
+  return apply
+
+
+def _delete_sidecars(run):
+  for name in os.listdir(os.path.join(run, 'checkpoints')):
+    if name.endswith('.state.json'):
+      os.remove(os.path.join(run, 'checkpoints', name))
+
+
+def _foreign_files(run):
+  shutil.rmtree(run)
+  os.makedirs(run)
+  with open(os.path.join(run, 'thesis.tex'), 'w') as handle:
+    handle.write('\\documentclass{article}')
+
+
+def _no_flags_txt(run):
+  os.remove(os.path.join(run, 'flags.txt'))
+
+
+def _bad_order(run):
+  for name in os.listdir(os.path.join(run, 'checkpoints')):
+    if name.endswith('.state.json'):
+      path = os.path.join(run, 'checkpoints', name)
+      with open(path) as handle:
+        state = json.load(handle)
+      state['data']['order'] = state['data']['order'][:-1]
+      with open(path, 'w') as handle:
+        json.dump(state, handle)
+
+
+CASES = {
+    # -- flags --------------------------------------------------------------------------------
+    'unknown_model': Case('--model=nope', 'not a registered model'),
+    'no_model': Case('--batch_size=4', '--model is required'),
+    'batch_size_zero': Case('--model=wgan --batch_size=0', '--batch_size must be >= 1'),
+    'batch_size_terabytes': Case('--model=wgan --batch_size=1000000000000',
+                                 'one batch of --batch_size=1000000000000'),
+    'z_dim_terabytes': Case('--model=wgan --z_dim=3000000000', 'does not fit'),
+    'width_terabytes': Case('--model=wgan --g_base_channels=100000', 'variables'),
+    'embedded_size_terabytes': Case('--model=wgan --embedded_size=1000000000',
+                                    '--embedded_size=1000000000'),
+    'seed_too_big': Case('--model=wgan --seed=4294967296', '--seed must be <= 4294967295'),
+    'seed_negative': Case('--model=wgan --seed=-1', '--seed must be >= 0'),
+    'image_size_not_multiple_of_16': Case('--model=wgan --image_size=40',
+                                          '--image_size must be a multiple of 16'),
+    'clip_value_inf': Case('--model=wgan --clip_value=inf', '--clip_value must be a finite'),
+    'learning_rate_inf': Case('--model=wgan --learning_rate_g=inf', '--learning_rate_g must be'),
+    'learning_rate_negative': Case('--model=wgan --learning_rate_d=-0.1',
+                                   '--learning_rate_d must be > 0'),
+    'learning_rate_zero': Case('--model=wgan --learning_rate_d=0', '--learning_rate_d must be > 0'),
+    'adam_beta1_nan': Case('--model=wgan_gp --adam_beta1=nan', '--adam_beta1 must be a finite'),
+    'penalty_weight_inf': Case('--model=wgan_gp --gradient_penalty_weight=inf',
+                               '--gradient_penalty_weight must be a finite'),
+    'ring_radius_inf': Case('--model=unrolled_gan --ring_radius=inf',
+                            '--ring_radius must be a finite'),
+    'critic_steps_zero': Case('--model=wgan --critic_steps=0', '--critic_steps must be >= 1'),
+    'unroll_steps_too_many': Case('--model=unrolled_gan --unroll_steps=1000',
+                                  '--unroll_steps must be <= 100'),
+    'towers_too_many': Case('--model=wgan --num_gpus=1000', '--num_gpus must be <= 64'),
+    'towers_uneven_batch': Case('--model=wgan --num_gpus=3', 'multiple of --num_gpus=3'),
+    'towers_not_supported': Case('--model=dcgan --num_gpus=2', 'does not build towers'),
+    'flag_of_another_model': Case('--model=wgan --unroll_steps=3', 'not a flag of model'),
+    'unknown_flag': Case('--model=wgan --learning_rate=0.1', 'learning_rate'),
+    'bool_with_value': Case('--model=wgan --resume=maybe', 'resume'),
+    'int_with_text': Case('--model=wgan --batch_size=many', 'batch_size'),
+    'bad_choice': Case('--model=wgan --clip_order=sideways', 'clip_order'),
+    'bad_bn_class': Case('--model=dcgan --bn=v3', 'bn'),
+    'positional_argument': Case('--model=wgan extra', 'unexpected arguments: extra'),
+    # -- flag files ---------------------------------------------------------------------------
+    'missing_flag_file': Case('--flagfile={tmp}/absent.cfg', 'absent.cfg'),
+    'flag_file_unknown_flag': Case('--flagfile={tmp}/unknown.cfg', 'learning_rate'),
+    'flag_file_bad_value': Case('--flagfile={tmp}/bad_value.cfg', '--batch_size must be >= 1'),
+    'flag_file_includes_itself': Case('--flagfile={tmp}/self.cfg', 'circle'),
+    'flag_files_include_each_other': Case('--flagfile={tmp}/ping.cfg', 'circle'),
+    # -- data ---------------------------------------------------------------------------------
+    'unknown_data_source': Case('--model=wgan --data=nope', 'is not a data source'),
+    'npz_without_path': Case('--model=wgan --data=npz', 'needs --data_path'),
+    'npz_missing_file': Case('--model=wgan --data=npz --data_path={tmp}/absent.npz',
+                             'no such file'),
+    'npz_is_npy': Case('--model=wgan --data=npz --data_path={tmp}/array.npy', 'not an .npz'),
+    'npz_is_text': Case('--model=wgan --data=npz --data_path={tmp}/notes.txt',
+                        'not a readable .npz'),
+    'npz_object_array': Case('--model=wgan --data=npz --data_path={tmp}/objects.npz',
+                             'not loadable'),
+    'npz_without_images': Case('--model=wgan --data=npz --data_path={tmp}/labels.npz',
+                               'expected an array named'),
+    'npz_wrong_shape': Case('--model=wgan --data=npz --data_path={tmp}/vectors.npz',
+                            'expected images shaped'),
+    'folder_without_images': Case('--model=wgan --data=folder --data_path={tmp}/empty',
+                                  'no .png/.jpg images'),
+    'hdf5_truncated': Case('--model=wgan --data=hdf5 --data_path={tmp}/truncated.h5',
+                           'not a readable HDF5'),
+    'data_of_other_shape': Case('--model=dcgan --data=shapes64', 'expects (28, 28, 1)'),
+    'npz_colour_for_dcgan': Case('--model=dcgan --data=npz --data_path={tmp}/colour.npz',
+                                 'expects (28, 28, 1)'),
+    'mnist_npz_without_arrays': Case('--model=dcgan --data=mnist_npz '
+                                     '--data_path={tmp}/x_test_only.npz', 'missing array'),
+    'mnist_npz_wrong_shape': Case('--model=dcgan --data=mnist_npz --data_path={tmp}/colour.npz',
+                                  'x_train has shape (4, 32, 32, 3)'),
+    # -- run directories ----------------------------------------------------------------------
+    'run_dir_is_a_file': Case('--model=wgan --run_dir={tmp}/notes.txt', 'is not a directory'),
+    'run_dir_under_a_file': Case('--model=wgan --run_dir={tmp}/notes.txt/run',
+                                 'is a file, not a directory'),
+    'run_dir_unwritable_filesystem': Case('--model=wgan --run_dir=/proc/graphgan-run',
+                                          'cannot create'),
+    'run_dir_of_another_model': Case('--model=unrolled_gan --run_dir={run}',
+                                     'belongs to --model=wgan'),
+    'run_dir_other_z_dim': Case(TINY + ' --z_dim=50 --run_dir={run}', '--z_dim=100 there'),
+    'run_dir_other_embedded_size': Case(TINY.replace('--embedded_size=32', '--embedded_size=40') +
+                                        ' --run_dir={run}', '--embedded_size=32 there'),
+    'noresume_with_checkpoints': Case(TINY + ' --noresume --run_dir={run}',
+                                      'already holds checkpoints'),
+    'all_sidecars_deleted': Case(TINY + ' --run_dir={run}', 'no complete checkpoint',
+                                 breaks=_delete_sidecars),
+    'sidecar_order_does_not_fit': Case(TINY + ' --run_dir={run}', 'data order has',
+                                       breaks=_bad_order),
+    'losses_row_garbage': Case(TINY + ' --run_dir={run}', 'losses.csv line 2',
+                               breaks=_rewrite('losses.csv', lambda t: t.replace('\n1,', '\nx,'))),
+    'losses_csv_cut_short': Case(TINY + ' --run_dir={run}', 'rows end at step',
+                                 breaks=_rewrite('losses.csv', lambda t: t[:t.index('\n2,') + 1])),
+    'flags_txt_garbage': Case(TINY + ' --run_dir={run}', 'is not a flag',
+                              breaks=_rewrite('flags.txt', lambda t: 'garbage\n' + t)),
+    'foreign_directory': Case(TINY + ' --run_dir={run}', 'not a graphgan run directory',
+                              breaks=_foreign_files),
+    'checkpoints_without_flags_txt': Case(TINY + ' --run_dir={run}', 'no flags.txt',
+                                          breaks=_no_flags_txt),
+    # -- output paths and the other tools -----------------------------------------------------
+    'sample_out_under_a_file': Case(TINY + ' --weights={run}/weights/g_final.h5 '
+                                    '--out={tmp}/notes.txt/grid.png', 'is a file',
+                                    tool='sample'),
+    'sample_out_is_a_directory': Case(TINY + ' --weights={run}/weights/g_final.h5 --out={tmp}',
+                                      'is a directory', tool='sample'),
+    'sample_weights_missing': Case(TINY + ' --weights={tmp}/absent.h5', 'no such weights file',
+                                   tool='sample'),
+    'sample_weights_truncated': Case(TINY + ' --weights={tmp}/truncated.h5 --out={tmp}/g.png',
+                                     'corrupt or truncated', tool='sample'),
+    'sample_weights_of_other_widths': Case(
+        TINY.replace('--g_base_channels=4', '--g_base_channels=8') +
+        ' --weights={run}/weights/g_final.h5 --out={tmp}/g.png', 'do not fit', tool='sample'),
+    'sample_run_dir_without_flags': Case('--run_dir={tmp}/empty --out={tmp}/g.png',
+                                         'cannot read', tool='sample'),
+    'record_out_under_a_file': Case('--model=wgan --out={tmp}/notes.txt/r.json', 'is a file',
+                                    tool='record_losses'),
+    'bench_unknown_model': Case('--model=nope', 'not a registered model', tool='bench'),
+}
+
+
+@pytest.fixture(scope='module')
+def workspace(entry_points, tmp_path_factory):
+  """A pre-existing tiny run (2 steps, checkpoints at 1 and 2) and the bad files the cases use."""
+  folder = tmp_path_factory.mktemp('catalogue')
+  done = entry_points.run('train', TINY_WGAN_FLAGS + ['--train_steps=2', '--save_every_steps=1',
+                                                      f'--run_dir={folder}/run'])
+  assert done.returncode == 0, done.stderr[-3000:]
+  (folder / 'empty').mkdir()
+  (folder / 'notes.txt').write_text('not data')
+  (folder / 'absent_dir_marker').write_text('')
+  (folder / 'unknown.cfg').write_text('--model=wgan\n--learning_rate=0.1\n')
+  (folder / 'bad_value.cfg').write_text('--model=wgan\n--batch_size=0\n')
+  (folder / 'self.cfg').write_text(f'--model=wgan\n--flagfile={folder}/self.cfg\n')
+  (folder / 'ping.cfg').write_text(f'--model=wgan\n--flagfile={folder}/pong.cfg\n')
+  (folder / 'pong.cfg').write_text(f'--flagfile={folder}/ping.cfg\n')
+  np.save(folder / 'array.npy', np.zeros((4, 64, 64, 3), np.uint8))
+  np.savez(folder / 'objects.npz', images=np.array([{'a': 1}, None], dtype=object))
+  np.savez(folder / 'labels.npz', labels=np.zeros(3))
+  np.savez(folder / 'vectors.npz', images=np.zeros((4, 10), np.float32))
+  np.savez(folder / 'x_test_only.npz', x_test=np.zeros((2, 28, 28), np.uint8))
+  np.savez(folder / 'colour.npz', x_train=np.zeros((4, 32, 32, 3), np.uint8), y_train=np.zeros(4))
+  with h5py.File(folder / 'truncated.h5', 'w') as handle:
+    handle.create_dataset('x', data=np.zeros((64, 64)))
+  data = (folder / 'truncated.h5').read_bytes()
+  (folder / 'truncated.h5').write_bytes(data[:len(data) // 3])
+  return folder
+
+
+def test_catalogue_is_large():
+  assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize('name', sorted(CASES))
+def test_bad_input_is_one_line_and_changes_nothing(name, workspace, entry_points, tmp_path):
+  case = CASES[name]
+  run = workspace / 'run'
+  if case.breaks:
+    run = tmp_path / 'run'
+    shutil.copytree(workspace / 'run', run)
+    case.breaks(str(run))
+  before = snapshot(run)
+  args = case.args.format(tmp=workspace, run=run).split()
+  done = entry_points.run(case.tool, args, cwd=tmp_path)
+  errors = [line for line in done.stderr.splitlines() if 'error:' in line]
+  assert done.returncode == 2, done.stderr[-3000:]
+  assert 'Traceback' not in done.stderr, done.stderr[-3000:]
+  assert len(errors) == 1 and errors[0].startswith(f'{case.tool}: error:'), done.stderr[-3000:]
+  assert case.fragment in errors[0], errors[0]
+  assert snapshot(run) == before, 'the run directory changed'
