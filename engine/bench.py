@@ -26,12 +26,16 @@ def run(model_name, iterations=20, rounds=3, **options):
   if towers > 1:
     from engine.towers_bench import bench_towers  # pylint: disable=import-outside-toplevel
     return bench_towers(model_name, tower_counts=(1, towers), steps=iterations, **options)
-  if model_name not in BENCHMARKS:
-    raise UserError(f'--model={model_name!r} has no benchmark; choose one of: '
-                    f'{", ".join(sorted(BENCHMARKS))}')
-  module_name, function_name = BENCHMARKS[model_name].split(':')
-  return getattr(importlib.import_module(module_name), function_name)(
-      iterations=iterations, rounds=rounds, **options)
+  from engine import checkpoint_bench  # pylint: disable=import-outside-toplevel
+  results = {}
+  if model_name in BENCHMARKS:
+    module_name, function_name = BENCHMARKS[model_name].split(':')
+    results['model'] = getattr(importlib.import_module(module_name), function_name)(
+        iterations=iterations, rounds=rounds, **options)
+  results['checkpoint'] = checkpoint_bench.bench_checkpoint(model_name, iterations, rounds,
+                                                            **options)
+  results['remapper'] = checkpoint_bench.bench_remapper(model_name, iterations, rounds, **options)
+  return results
 
 
 def time_iterations(step_fn, iterations, warmup):

@@ -33,21 +33,29 @@ def train_command(flags, run_dir):
 
 
 def run_to_end(flags, run_dir, env=None):
-  """Run ``bin/train`` once; (exit code, seconds)."""
+  """Run ``bin/train`` once; (exit code, seconds, seconds until its first progress line)."""
   started = time.monotonic()
-  done = subprocess.run(train_command(flags, run_dir), env=env, capture_output=True, text=True,
-                        check=False)
-  if done.returncode not in (0, -signal.SIGKILL):
-    raise RuntimeError(f'bin/train failed ({done.returncode}): {done.stderr[-2000:]}')
-  return done.returncode, time.monotonic() - started
+  process = subprocess.Popen(train_command(flags, run_dir), env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+  first_step, tail = None, []
+  for line in process.stderr:
+    if first_step is None and ' | ' in line and 'step ' in line:
+      first_step = time.monotonic() - started
+    tail = (tail + [line])[-40:]
+  process.wait()
+  if process.returncode not in (0, -signal.SIGKILL):
+    raise RuntimeError(f'bin/train failed ({process.returncode}): {"".join(tail)}')
+  seconds = time.monotonic() - started
+  return process.returncode, seconds, first_step if first_step is not None else seconds
 
 
-def kill_at_random(flags, run_dir, within_seconds, rng):
-  """Start ``bin/train``, SIGKILL it after a random delay; True if it died by the kill."""
+def kill_at_random(flags, run_dir, window, rng):
+  """Start ``bin/train``, SIGKILL it after a delay drawn from ``window`` (seconds: mostly after
+  start-up, so most kills land in training and writing); True if it died by the kill."""
   process = subprocess.Popen(train_command(flags, run_dir), stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
   try:
-    process.wait(timeout=rng.uniform(0.0, within_seconds))
+    process.wait(timeout=rng.uniform(*window))
   except subprocess.TimeoutExpired:
     process.kill()
   _, stderr = process.communicate()
@@ -58,11 +66,10 @@ def kill_at_random(flags, run_dir, within_seconds, rng):
 
 def kill_at_fault(flags, run_dir, point, count):
   env = dict(os.environ, GRAPHGAN_FAULT=f'{point}@{count}')
-  code, _ = run_to_end(flags, run_dir, env)
-  return code == -signal.SIGKILL
+  return run_to_end(flags, run_dir, env)[0] == -signal.SIGKILL
 
 
-def crash_runs(flags, reference, subject, kills, seed, reference_seconds, log=print):
+def crash_runs(flags, reference, subject, kills, seed, window, log=print):
   """Kill ``bin/train`` on ``subject`` ``kills`` times in all, re-running the same command.
 
   Whenever the subject run reaches its end (the last kill, or a random instant that came after
@@ -74,7 +81,7 @@ def crash_runs(flags, reference, subject, kills, seed, reference_seconds, log=pr
   while landed < kills:
     before = _progress(subject)
     if (landed + len(cycles)) % 2 == 0:
-      killed, kind = kill_at_random(flags, subject, reference_seconds, rng), 'random instant'
+      killed, kind = kill_at_random(flags, subject, window, rng), 'random instant'
     else:
       point, count = rng.choice(FAULT_POINTS), rng.randint(1, 3)
       killed, kind = kill_at_fault(flags, subject, point, count), f'{point}@{count}'
@@ -189,8 +196,9 @@ def _h5_arrays(path):
 def main(flags, kills, seed, work_dir, log=print):
   """The harness for one model's flags: [(kills, events, problems)] per finished subject run."""
   reference, subject = os.path.join(work_dir, 'reference'), os.path.join(work_dir, 'subject')
-  code, seconds = run_to_end(flags, reference)
+  code, seconds, start_up = run_to_end(flags, reference)
   if code:
     raise RuntimeError('the uninterrupted reference run was killed')
-  log(f'reference: uninterrupted run in {seconds:.1f} s ({_progress(reference)} rows)')
-  return crash_runs(flags, reference, subject, kills, seed, seconds, log)
+  log(f'reference: uninterrupted run in {seconds:.1f} s (first step after {start_up:.1f} s, '
+      f'{_progress(reference)} rows); random kills in [{0.8 * start_up:.1f}, {seconds:.1f}] s')
+  return crash_runs(flags, reference, subject, kills, seed, (0.8 * start_up, seconds), log)

@@ -9,7 +9,7 @@ All three run on the same graph, networks, batch and data in one process, interl
 """
 import numpy as np
 
-from engine import bench, checkpoint, loop, registry
+from engine import bench, rundir, checkpoint, loop, registry
 from engine.config import make_config
 
 
@@ -61,7 +61,8 @@ def bench_wgan(iterations=20, rounds=3, warmup=3, **overrides):
         _minimal_iteration(model, sess)
         _documented_iteration(model, sess)
       for _ in range(rounds):
-        result = loop._Loop(session, saver, run_dir, None, iterations).run()  # pylint: disable=protected-access
+        result = loop._Loop(session, saver, rundir.RunDirectory(run_dir), None,  # pylint: disable=protected-access
+                            iterations).run()
         times['engine'] += result.step_seconds[:-1]        # the last one includes the final save
         for name, fn in (('documented (numpy clip)', _documented_iteration),
                          ('minimal sess.run loop', _minimal_iteration)):
