@@ -77,7 +77,9 @@ class RunDirectory:
     if not os.path.isdir(parent):
       raise UserError(f'{self.flag}: {parent} is a file, not a directory')
     if not os.access(parent, os.W_OK | os.X_OK):
-      raise UserError(f'{self.flag}: {parent} is not writable')
+      read_only = os.statvfs(parent).f_flag & os.ST_RDONLY
+      raise UserError(f'{self.flag}: {parent} is not writable'
+                      f'{" (read-only file system)" if read_only else ""}')
     if os.path.isdir(self.path):
       self._check_not_foreign(set(os.listdir(self.path)))
 
