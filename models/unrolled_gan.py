@@ -61,8 +61,9 @@ class UnrolledGANConfig(TrainConfig):
                               "or 'device' (shadow variables, no host round trip).",
                               choices=['placeholder', 'device'])
   metrics_every_steps: int = hparam(1000, 'Modes captured and high-quality fraction (2,500 '
-                                    'samples) refreshed in the logged values every N iterations '
-                                    '(0 = only in the final report).', lower=0)
+                                    'samples; data without mixture centres: sample moments and '
+                                    'energy distance) refreshed in the logged values every N '
+                                    'iterations (0 = only in the final report).', lower=0)
   ring_modes: int = hparam(8, 'Gaussians on the ring.', lower=1)
   ring_radius: float = hparam(1.0, 'Ring radius (PacGAN / paper notebook: 1).', lower=0,
                               lower_exclusive=True)
@@ -168,8 +169,9 @@ class UnrolledGAN(Model):
       # ``step`` counts the iterations done before this one (the engine loop's convention).
       if self.training_metrics is None or (step + 1) % every == 0:
         report = self.final_report(sess)
-        self.training_metrics = {name: report[name] for name in ('modes', 'high_quality')}
-      losses.update(self.training_metrics)   # same columns every step; reverse KL at the end
+        self.training_metrics = {name: value for name, value in report.items()
+                                 if name != 'reverse_kl'}   # reverse KL: in the final report
+      losses.update(self.training_metrics)   # same columns every step
     return losses
 
   def sample(self, sess, num):

@@ -291,3 +291,16 @@ def test_adam_unroll_values_equal_real_adam_steps():
   for value, expected in zip(predicted, sess.run(variables)):
     np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
   sess.close()
+
+
+def test_data_without_mixture_centres_reports_what_can_be_measured():
+  """regression4 (2-D points, no centres): no modes to count, so moments and energy distance."""
+  graph, sess, model = build_model(data='regression4', metrics_every_steps=1, unroll_steps=2)
+  assert getattr(model.data, 'centers', None) is None
+  columns = [sorted(model.iteration(sess, step)) for step in range(2)]
+  measured = ['energy_distance', 'sample_mean_0', 'sample_mean_1', 'sample_std_0', 'sample_std_1']
+  assert columns == [sorted(['d_loss', 'g_loss'] + measured)] * 2
+  report = model.final_report(sess)
+  assert sorted(report) == measured
+  assert report['energy_distance'] > 0 and all(np.isfinite(list(report.values())))
+  sess.close()
