@@ -12,7 +12,7 @@ import pytest
 
 from engine import recorded, registry
 
-from conftest import has_gpu
+from conftest import has_gpu, requires_gpu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(glob.glob(os.path.join(ROOT, 'recorded', '*.json')))
@@ -57,6 +57,15 @@ def test_one_percent_learning_rate_change_leaves_the_tolerance(path):
   flag = PERTURBED_LEARNING_RATE[recording['model']]
   learning_rate = recording['overrides'].get(flag, getattr(model_cls.Config, flag))
   assert _problems(recording, recorded.replay(recording, **{flag: learning_rate * 1.01}))
+
+
+@requires_gpu
+def test_every_cpu_recording_has_a_gpu_recording():
+  """On a GPU machine the CPU files skip; each needs a GPU twin (the same command, run on a GPU,
+  writes recorded/<model>-<variant>-gpu.json), which test_recorded_losses_replay then replays."""
+  missing = [recorded.load(p)['command'] for p in FILES if p.endswith('-cpu.json') and
+             not os.path.exists(p[:-len('-cpu.json')] + '-gpu.json')]
+  assert not missing, 'record on this GPU (WORKSPACE.md policy): ' + '; '.join(missing)
 
 
 def test_every_registered_model_has_a_recorded_file():
