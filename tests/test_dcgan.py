@@ -104,7 +104,7 @@ def test_discriminators_own_step_moves_every_kernel(dcgan_session, bn):
 
 
 def test_iteration_trains_real_then_fake_then_combined(dcgan_session):
-  """The book's order, by value: D on the real batch (1s), D on G(z) (0s), the gan on fresh z (1s)."""
+  """The book's order, by value: D on the real batch (1s), D on G(z) (0s), the gan on new z (1s)."""
   built, replay = dcgan_session('v1')
   model = built.model
   real_images = replay.image_sample(16)

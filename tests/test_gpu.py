@@ -1,5 +1,5 @@
-"""GPU smoke tests: every model trains on an NVIDIA GPU, its ops placed there (MISSION: the same code
-runs on CPU and GPU). Skipped with a reason where TensorFlow sees no GPU."""
+"""GPU smoke tests: every model trains on an NVIDIA GPU, its ops placed there (MISSION: the same
+code runs on CPU and GPU). Skipped with a reason where TensorFlow sees no GPU."""
 import glob
 import math
 import os
