@@ -28,6 +28,7 @@ BATCH_NORM_CLASSES = {
 }
 IMAGE_SHAPE = (28, 28, 1)
 PROGRESS_FORMAT = '%d [D loss: %f, acc.: %.2f%%] [G loss: %f]'   # the book's line
+ADAM_DEFAULT_LEARNING_RATE = 0.001   # the book compiles both models with Adam()'s defaults
 
 
 def build_generator(z_dim, batch_norm):
@@ -62,16 +63,16 @@ def build_discriminator(image_shape, batch_norm):
   ], name='discriminator')
 
 
-def build_compiled_models(z_dim, image_shape, bn):
+def build_compiled_models(z_dim, image_shape, bn, learning_rate=ADAM_DEFAULT_LEARNING_RATE):
   """(generator, discriminator, gan) compiled in the documented order around the freeze."""
   batch_norm = BATCH_NORM_CLASSES[bn]
+  adam = lambda: tf.compat.v1.keras.optimizers.Adam(learning_rate=learning_rate)
   discriminator = build_discriminator(image_shape, batch_norm)
-  discriminator.compile(loss='binary_crossentropy', optimizer=tf.compat.v1.keras.optimizers.Adam(),
-                        metrics=['accuracy'])
+  discriminator.compile(loss='binary_crossentropy', optimizer=adam(), metrics=['accuracy'])
   generator = build_generator(z_dim, batch_norm)
   discriminator.trainable = False          # takes effect only in models compiled from now on
   gan = keras.Sequential([generator, discriminator], name='gan')
-  gan.compile(loss='binary_crossentropy', optimizer=tf.compat.v1.keras.optimizers.Adam())
+  gan.compile(loss='binary_crossentropy', optimizer=adam())
   return generator, discriminator, gan
 
 
@@ -98,6 +99,9 @@ class DCGAN(Model):
                               'train_on_batch each), counted across resumes.', lower=1)
     batch_size: int = hparam(128, 'Images per train_on_batch call.', lower=1)
     z_dim: int = hparam(100, 'Generator noise dimension (N(0, 1)).', lower=1)
+    learning_rate: float = hparam(ADAM_DEFAULT_LEARNING_RATE, 'Adam learning rate of the '
+                                  'discriminator and the combined model (the book: Adam() '
+                                  'defaults).', lower=0.0, lower_exclusive=True)
     bn: str = hparam('v1', 'BatchNormalization class: v1 = tf.compat.v1.keras (original Keras 2 '
                      'semantics, trains), v2 = tf.keras (inference mode when frozen, fails).',
                      choices=['v1', 'v2'])
@@ -119,7 +123,7 @@ class DCGAN(Model):
   def build(self):
     config = self.config
     self.generator, self.discriminator, self.gan = build_compiled_models(
-        config.z_dim, IMAGE_SHAPE, config.bn)
+        config.z_dim, IMAGE_SHAPE, config.bn, config.learning_rate)
     make_keras_functions(self.generator, self.discriminator, self.gan)
     self.real = np.ones((config.batch_size, 1), dtype=np.float32)
     self.fake = np.zeros((config.batch_size, 1), dtype=np.float32)

@@ -7,10 +7,11 @@ The generator maps z to a 4x4 map and doubles it four times to 64x64x3 (tanh); t
 """
 import dataclasses
 
-from engine.compat import keras
+from engine.compat import keras, tf
 from engine.config import TrainConfig, hparam
 
-_NORMS = ('batch', 'layer', 'none')
+_NORMS = ('batch', 'layer', 'layer_per_pixel', 'none')
+LAYER_NORM_EPSILON = 1e-5   # the WGAN-GP authors' tflib/ops/layernorm.py
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,10 +25,44 @@ class ImageNetworkConfig(TrainConfig):
   embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
 
 
+class ExampleLayerNormalization(keras.layers.Layer):
+  """Layer norm as the WGAN-GP authors' critic: each example normalised over (H, W, C).
+
+  ``tflib/ops/layernorm.py`` (``Layernorm(name, [1, 2, 3], x)``): mean and variance per example
+  over all its activations, one scale and one offset per channel, epsilon 1e-5, written with
+  ``tf.nn.moments``/``tf.nn.batch_normalization`` so the gradient penalty can differentiate it
+  twice. (Keras' ``LayerNormalization(axis=[1, 2, 3])`` normalises the same way but has a scale
+  and offset per activation, H*W*C of each, and runs the fused batch-norm kernel whenever its
+  epsilon is >= 1.001e-5.)
+  """
+
+  def __init__(self, epsilon=LAYER_NORM_EPSILON, **kwargs):
+    super().__init__(**kwargs)
+    self.epsilon = epsilon
+
+  def build(self, input_shape):
+    channels = int(input_shape[-1])
+    self.gamma = self.add_weight('gamma', (channels,), initializer='ones')
+    self.beta = self.add_weight('beta', (channels,), initializer='zeros')
+    super().build(input_shape)
+
+  def call(self, inputs):
+    axes = list(range(1, inputs.shape.rank))
+    mean, variance = tf.nn.moments(inputs, axes=axes, keepdims=True)
+    return tf.nn.batch_normalization(inputs, mean, variance, self.beta, self.gamma, self.epsilon)
+
+  def get_config(self):
+    return dict(super().get_config(), epsilon=self.epsilon)
+
+
 def _normalization(norm, name):
+  """'layer': per example over (H, W, C), as the WGAN-GP authors; 'layer_per_pixel': Keras'
+  default LayerNormalization (each pixel over its channels)."""
   if norm == 'batch':
     return keras.layers.BatchNormalization(name=name)
   if norm == 'layer':
+    return ExampleLayerNormalization(name=name)
+  if norm == 'layer_per_pixel':
     return keras.layers.LayerNormalization(name=name)
   if norm == 'none':
     return None

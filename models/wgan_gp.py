@@ -45,11 +45,14 @@ class WganGpConfig(ImageNetworkConfig):
                              lower=0.0, upper=1.0)
   adam_beta2: float = hparam(0.9, 'Adam beta2 of both optimizers.', lower=0.0, upper=1.0)
   critic_norm: str = hparam(
-      'layer', 'Normalization in the image critic. Batch norm is not offered: it couples the '
-      'per-example penalty across the batch (and fused batch norm has no second derivative).',
-      choices=['layer', 'none'])
-  generator_norm: str = hparam('batch', 'Normalization in the image generator.',
-                               choices=['batch', 'layer', 'none'])
+      'layer', "Normalization in the image critic: 'layer' normalises each example over "
+      "(H, W, C) as the authors' code; 'layer_per_pixel' each pixel over its channels (Keras' "
+      'default axis). Batch norm is not offered: it couples the per-example penalty across the '
+      'batch (and fused batch norm has no second derivative).',
+      choices=['layer', 'layer_per_pixel', 'none'])
+  generator_norm: str = hparam('batch', "Normalization in the image generator ('layer': per "
+                               "example over (H, W, C); 'layer_per_pixel': over channels).",
+                               choices=['batch', 'layer', 'layer_per_pixel', 'none'])
   mlp_hidden_layers: int = hparam(3, 'Hidden ReLU layers of the point-data (2-D) MLPs.', lower=1)
   mlp_hidden_units: int = hparam(512, 'Units per hidden layer of the point-data MLPs.', lower=1)
 

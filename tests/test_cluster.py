@@ -214,7 +214,7 @@ def test_a_new_checkpoint_manager_keeps_the_older_checkpoints(tmp_path):
   run_dir = str(tmp_path)
   for steps in ((1, 2), (3,)):
     with tf.Graph().as_default():
-      tf1.get_variable('v', (), tf.float32)
+      tf1.get_variable('v', (), tf.float32, initializer=tf1.zeros_initializer())   # no random op
       manager = checkpoint.CheckpointManager(run_dir, keep=5)
       with tf1.Session() as sess:
         sess.run(tf1.global_variables_initializer())

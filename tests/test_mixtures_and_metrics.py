@@ -7,6 +7,7 @@ import pytest
 from engine.config import make_config
 from engine.data import make_source, source_names
 from engine.data.mixtures import MixtureSampler, grid_centers, ring_centers
+from engine import metrics
 from engine.metrics import mode_metrics
 from models.unrolled_gan import UnrolledGAN
 
@@ -73,3 +74,17 @@ def test_high_quality_threshold_is_three_std():
 def test_no_high_quality_sample_gives_infinite_kl():
   metrics = mode_metrics(np.full((10, 2), 10.0), ring_centers(), std=0.01)
   assert metrics == {'modes': 0, 'high_quality': 0.0, 'reverse_kl': math.inf}
+
+
+def test_energy_distance_is_zero_for_equal_sets_and_twice_the_gap_for_two_points():
+  points = np.random.default_rng(0).normal(size=(50, 2))
+  assert metrics.energy_distance(points, points) == pytest.approx(0.0, abs=1e-12)
+  assert metrics.energy_distance(np.zeros((1, 2)), np.array([[3.0, 4.0]])) == pytest.approx(10.0)
+
+
+def test_distribution_report_of_points_without_centres():
+  samples = np.array([[0.0, 1.0], [2.0, 3.0]])
+  report = metrics.sample_distribution_report(samples, reference=samples)
+  assert report == {'sample_mean_0': 1.0, 'sample_std_0': 1.0, 'sample_mean_1': 2.0,
+                    'sample_std_1': 1.0, 'energy_distance': pytest.approx(0.0, abs=1e-12)}
+  assert 'energy_distance' not in metrics.sample_distribution_report(samples)

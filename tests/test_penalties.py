@@ -57,7 +57,7 @@ def test_penalty_is_taken_per_example_at_the_fed_interpolates():
   np.testing.assert_allclose(got_grad, np.mean(2 * (scale * norms - 1) * norms), rtol=1e-5)
 
 
-@pytest.mark.parametrize('norm', ['layer', 'none'])
+@pytest.mark.parametrize('norm', ['layer', 'layer_per_pixel', 'none'])
 def test_penalty_gradient_reaches_every_kernel_of_the_dcgan_critic(norm):
   """Second derivatives through conv, LeakyReLU and layer norm: every kernel gets a nonzero gradient."""
   rng = np.random.default_rng(2)

@@ -1,7 +1,9 @@
-"""Recorded-loss regression: every file under recorded/ replays within its tolerance.
+"""Recorded-loss regression: every file under recorded/ replays within its tolerance, and the
+tolerance bites: a 1% learning-rate change moves every file beyond it.
 
 Each file was written by the command stored in it (``bin/record_losses ...``); the policy for
 re-recording is in WORKSPACE.md. CPU files replay on CPU; GPU files only where a GPU is present.
+Tolerance per value: ``atol + rtol * |recorded|``, both stored in the file (engine/recorded.py).
 """
 import glob
 import os
@@ -10,7 +12,7 @@ import pytest
 
 from engine import recorded, registry
 
-from conftest import has_gpu
+from conftest import has_gpu, requires_gpu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(glob.glob(os.path.join(ROOT, 'recorded', '*.json')))
@@ -20,16 +22,50 @@ def _id(path):
   return os.path.basename(path)[:-len('.json')]
 
 
-@pytest.mark.parametrize('path', FILES, ids=[_id(p) for p in FILES])
-def test_recorded_losses_replay(path):
-  recording = recorded.load(path)
+# The learning-rate flag each model's perturbation changes (every model with a recorded file).
+PERTURBED_LEARNING_RATE = {'wgan': 'learning_rate_d', 'wgan_gp': 'learning_rate_d',
+                           'unrolled_gan': 'learning_rate_d', 'dcgan': 'learning_rate',
+                           'bn_regression': 'learning_rate'}
+
+
+def _skip_unless_device_matches(recording):
   kind = recording['device_kind']
   if kind == 'gpu' and not has_gpu():
     pytest.skip('recorded on a GPU; no GPU visible here')
   if kind == 'cpu' and has_gpu():
     pytest.skip('recorded on CPU; this machine runs ops on its GPU')
-  problems = recorded.compare(recording['losses'], recorded.replay(recording), recording['rtol'])
+
+
+def _problems(recording, losses):
+  return recorded.compare(recording['losses'], losses, recording['rtol'], recording['atol'])
+
+
+@pytest.mark.parametrize('path', FILES, ids=[_id(p) for p in FILES])
+def test_recorded_losses_replay(path):
+  recording = recorded.load(path)
+  _skip_unless_device_matches(recording)
+  problems = _problems(recording, recorded.replay(recording))
   assert not problems, f'{_id(path)} moved (re-record only per WORKSPACE.md policy): {problems}'
+
+
+@pytest.mark.parametrize('path', FILES, ids=[_id(p) for p in FILES])
+def test_one_percent_learning_rate_change_leaves_the_tolerance(path):
+  """The check bites for every file: learning rate x 1.01 moves some value past its tolerance."""
+  recording = recorded.load(path)
+  _skip_unless_device_matches(recording)
+  model_cls = registry.get(recording['model'])
+  flag = PERTURBED_LEARNING_RATE[recording['model']]
+  learning_rate = recording['overrides'].get(flag, getattr(model_cls.Config, flag))
+  assert _problems(recording, recorded.replay(recording, **{flag: learning_rate * 1.01}))
+
+
+@requires_gpu
+def test_every_cpu_recording_has_a_gpu_recording():
+  """On a GPU machine the CPU files skip; each needs a GPU twin (the same command, run on a GPU,
+  writes recorded/<model>-<variant>-gpu.json), which test_recorded_losses_replay then replays."""
+  missing = [recorded.load(p)['command'] for p in FILES if p.endswith('-cpu.json') and
+             not os.path.exists(p[:-len('-cpu.json')] + '-gpu.json')]
+  assert not missing, 'record on this GPU (WORKSPACE.md policy): ' + '; '.join(missing)
 
 
 def test_every_registered_model_has_a_recorded_file():
@@ -38,16 +74,25 @@ def test_every_registered_model_has_a_recorded_file():
   assert not missing, f'no recorded-loss file for: {missing} (run bin/record_losses)'
 
 
-def test_check_bites_on_one_percent_learning_rate_change():
-  path = os.path.join(ROOT, 'recorded', 'wgan-small-cpu.json')
-  recording = recorded.load(path)
-  lr = recording['overrides'].get('learning_rate_d', 5e-5)
-  changed = recorded.replay(recording, learning_rate_d=lr * 1.01)
-  assert recorded.compare(recording['losses'], changed, recording['rtol'])
-
-
 def test_compare_reports_step_and_values():
-  problems = recorded.compare({'loss': [1.0, 2.0]}, {'loss': [1.0, 2.1]}, 1e-4)
+  problems = recorded.compare({'loss': [1.0, 2.0]}, {'loss': [1.0, 2.1]}, 1e-4, 0.0)
   assert len(problems) == 1 and 'step 2' in problems[0]
-  assert recorded.compare({'loss': [1.0, 2.0]}, {'loss': [1.0, 2.0]}, 1e-4) == []
-  assert 'names differ' in recorded.compare({'a': [1.0]}, {'b': [1.0]}, 1e-4)[0]
+  assert recorded.compare({'loss': [1.0, 2.0]}, {'loss': [1.0, 2.0]}, 1e-4, 0.0) == []
+  assert 'names differ' in recorded.compare({'a': [1.0]}, {'b': [1.0]}, 1e-4, 0.0)[0]
+
+
+def test_tolerance_is_per_value_so_a_late_small_value_gets_no_slack_from_early_large_ones():
+  """A curve's-largest-value rule (1e-4 x 100 = 0.01) would let 0.01 double; per value it
+  may move by atol (1e-6 x 100) + 1e-4 x 0.01 only."""
+  recorded_curve = {'loss': [100.0, 0.01]}
+  atol = recorded.absolute_tolerances(recorded_curve)
+  assert atol == {'loss': pytest.approx(1e-4)}
+  assert recorded.compare(recorded_curve, {'loss': [100.0, 0.0102]}, 1e-4, atol)
+  assert not recorded.compare(recorded_curve, {'loss': [100.0099, 0.01005]}, 1e-4, atol)
+
+
+def test_every_recorded_file_states_rtol_and_atol_for_each_loss():
+  for path in FILES:
+    recording = recorded.load(path)
+    assert recording['rtol'] == recorded.DEFAULT_RTOL, path
+    assert recording['atol'] == recorded.absolute_tolerances(recording['losses']), path

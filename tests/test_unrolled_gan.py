@@ -63,17 +63,29 @@ def test_unrolled_iteration_restores_discriminator_and_slots_to_first_update(kin
   sess.close()
 
 
-def test_weights_only_snapshot_lets_look_ahead_leak_into_adam_moments():
-  graph, sess, model = build_model(unroll_steps=5, snapshot_slots=False)
+@pytest.mark.parametrize('snapshot_slots', [False, True], ids=['weights_only', 'with_slots'])
+def test_weights_only_snapshot_lets_look_ahead_leak_into_adam_moments(snapshot_slots):
+  """After an iteration the weights are θ_D¹ either way; Adam's moments and beta powers are θ_D¹'s
+  only when the slots are snapshotted — weights-only keeps the k-1 look-ahead steps' moments."""
+  graph, sess, model = build_model(unroll_steps=5, snapshot_slots=snapshot_slots)
   with graph.as_default():
-    slot = model.d_optimizer.get_slot(model.discriminator.trainable_variables[0], 'm')
-  assert slot not in model.snapshot.variables
-  sess.run(model.d_train, model._feed())  # pylint: disable=protected-access
-  model.snapshot.save(sess)
-  slot_at_save = sess.run(slot)
-  model.snapshot.restore(sess)
+    weights = model.discriminator.trainable_variables
+    adam_state = model.d_optimizer.variables()        # m, v slots and beta powers
+  seen = {}
+  save = model.snapshot.save
+
+  def recording_save(s):
+    seen['weights'], seen['adam'] = s.run(weights), s.run(adam_state)   # θ_D¹ and its moments
+    save(s)
+  model.snapshot.save = recording_save
   model.iteration(sess, 0)
-  assert not np.array_equal(sess.run(slot), slot_at_save)
+  for value, first in zip(sess.run(weights), seen['weights']):
+    np.testing.assert_array_equal(value, first)
+  adam_kept = [np.array_equal(v, f) for v, f in zip(sess.run(adam_state), seen['adam'])]
+  if snapshot_slots:
+    assert all(adam_kept)
+  else:
+    assert not any(adam_kept)       # every moment and both beta powers carry the look-ahead
   sess.close()
 
 
@@ -104,6 +116,77 @@ def _plain_alternating_gan(config, weights_by_name, batches):
         sess.run(d_step, {real: d_feed[0], noise: d_feed[1]})
         sess.run(g_step, {real: g_feed[0], noise: g_feed[1]})
       return {v.op.name: value for v, value in zip(variables, sess.run(variables))}
+
+
+def _documented_unrolled_gan(config, weights_by_name, batches, look_ahead=True):
+  """An independent documented unrolled GAN in its own graph, restore done with numpy values.
+
+  Per iteration: D step on ``batches[i][0]`` (θ_D¹, kept); fetch D's weights and Adam state;
+  ``k - 1`` look-ahead D steps; G step against the looked-ahead D; load the fetched values back.
+  ``look_ahead=False`` restores before the G step (no unrolling at all), for contrast.
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    tf1.set_random_seed(0)   # initial values are overwritten below; op determinism needs a seed
+    real = tf1.placeholder(tf.float32, (None, 2))
+    noise = tf1.placeholder(tf.float32, (None, config.z_dim))
+    generator = mlp_network('generator', config.generator_hidden_units, config.hidden_layers, 2)
+    discriminator = mlp_network('discriminator', config.discriminator_hidden_units,
+                                config.hidden_layers, 1)
+    real_logits, fake_logits = discriminator(real), discriminator(generator(noise))
+    d_loss = (tf.reduce_mean(tf.nn.softplus(-real_logits)) +
+              tf.reduce_mean(tf.nn.softplus(fake_logits)))
+    adam = dict(beta1=config.adam_beta1, epsilon=config.adam_epsilon)
+    d_adam = tf1.train.AdamOptimizer(config.learning_rate_d, **adam)
+    d_step = d_adam.minimize(d_loss, var_list=discriminator.trainable_variables)
+    g_step = tf1.train.AdamOptimizer(config.learning_rate_g, **adam).minimize(
+        -d_loss, var_list=generator.trainable_variables)
+    d_state = discriminator.trainable_variables + d_adam.variables()
+    variables = generator.trainable_variables + discriminator.trainable_variables
+    with tf1.Session() as sess:
+      sess.run(tf1.global_variables_initializer())
+      for v in variables:
+        v.load(weights_by_name[v.op.name], sess)
+      for d_feeds, g_feed in batches:
+        run = lambda op, feed: sess.run(op, {real: feed[0], noise: feed[1]})
+        run(d_step, d_feeds[0])
+        first = sess.run(d_state)
+        for feed in d_feeds[1:]:
+          run(d_step, feed)
+        if not look_ahead:
+          for v, value in zip(d_state, first):
+            v.load(value, sess)
+        run(g_step, g_feed)
+        for v, value in zip(d_state, first):
+          v.load(value, sess)
+      return {v.op.name: value for v, value in zip(variables, sess.run(variables))}
+
+
+@pytest.mark.parametrize('unroll_steps', [2, 4])
+def test_generator_update_matches_an_independent_look_ahead_for_k_steps(unroll_steps):
+  """The engine's G (and D) after 4 iterations equal an independent documented unroll; the same
+  reference with the restore moved before the G step lands far outside the tolerance."""
+  iterations, batch, z_dim = 4, 16, 4
+  graph, sess, model = build_model(unroll_steps=unroll_steps, learning_rate_d=0.05)
+  with graph.as_default():
+    variables = model.generator.trainable_variables + model.discriminator.trainable_variables
+  initial = {v.op.name: value for v, value in zip(variables, sess.run(variables))}
+  replay = MixtureSampler(ring_centers(), model.data.std, seed=0)
+  replay.set_state(model.data.state())
+  draw = lambda: (replay.image_sample(batch), replay.noise_sample(batch, z_dim))
+  batches = [([draw() for _ in range(unroll_steps)], draw()) for _ in range(iterations)]
+  for step in range(iterations):
+    model.iteration(sess, step)
+  trained = {v.op.name: value for v, value in zip(variables, sess.run(variables))}
+  reference = _documented_unrolled_gan(model.config, initial, batches)
+  no_look_ahead = _documented_unrolled_gan(model.config, initial, batches, look_ahead=False)
+  tolerance = dict(rtol=1e-5, atol=1e-7)
+  generator_names = [v.op.name for v in model.generator.trainable_variables]
+  for name, value in trained.items():
+    np.testing.assert_allclose(value, reference[name], err_msg=name, **tolerance)
+  assert any(not np.allclose(reference[n], no_look_ahead[n], **tolerance)
+             for n in generator_names)   # the look-ahead changes G beyond the tolerance
+  sess.close()
 
 
 def test_zero_unroll_steps_match_plain_alternating_gan():
@@ -207,4 +290,17 @@ def test_adam_unroll_values_equal_real_adam_steps():
     sess.run(model.d_train, feed)
   for value, expected in zip(predicted, sess.run(variables)):
     np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
+  sess.close()
+
+
+def test_data_without_mixture_centres_reports_what_can_be_measured():
+  """regression4 (2-D points, no centres): no modes to count, so moments and energy distance."""
+  graph, sess, model = build_model(data='regression4', unroll_steps=2)
+  assert getattr(model.data, 'centers', None) is None
+  columns = [sorted(model.iteration(sess, step)) for step in range(2)]
+  measured = ['energy_distance', 'sample_mean_0', 'sample_mean_1', 'sample_std_0', 'sample_std_1']
+  assert columns == [['d_loss', 'g_loss']] * 2
+  report = model.final_report(sess)
+  assert sorted(report) == measured
+  assert report['energy_distance'] > 0 and all(np.isfinite(list(report.values())))
   sess.close()

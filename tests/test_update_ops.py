@@ -49,26 +49,37 @@ def keras_batch_norm_network(name):
 
 
 def test_discriminator_step_does_not_move_generator_keras_batch_norm_statistics():
+  """Each step moves its own network's moving means, to 0.01 x its batch mean (momentum 0.99),
+  and not the other's. D's input is G's batch-normalised output (batch mean 0) shifted by
+  (5, -7), so D's statistics really move; weights are seeded, so the values do not depend on
+  which tests ran before."""
   graph = tf.Graph()
   with graph.as_default():
+    keras.utils.set_random_seed(0)
     generator_model = keras.Sequential([keras.layers.Dense(2, input_shape=(2,)),
                                         keras.layers.BatchNormalization()], name='generator')
     generator = KerasNetwork(generator_model)
     discriminator = keras_batch_norm_network('discriminator')
     z = tf.constant([[1., 2.], [3., 5.]])
-    d_loss = tf.reduce_mean(discriminator(generator(z, training=True), training=True))
+    d_input = generator(z, training=True) + tf.constant([[5., -7.]])
+    d_loss = tf.reduce_mean(discriminator(d_input, training=True))
     d_train = build_train_op(d_loss, discriminator, tf1.train.GradientDescentOptimizer(0.1))
     g_train = build_train_op(-d_loss, generator, tf1.train.GradientDescentOptimizer(0.1))
     assert len(generator.update_ops) == 2 and len(discriminator.update_ops) == 2
     g_mean = generator_model.layers[1].moving_mean
     d_mean = discriminator.model.layers[1].moving_mean
+    g_batch_mean = tf.reduce_mean(generator_model.layers[0](z), axis=0)
     with tf1.Session() as sess:
       sess.run(tf1.global_variables_initializer())
+      d_batch_mean = sess.run(tf.reduce_mean(d_input, axis=0))
+      np.testing.assert_allclose(d_batch_mean, [5., -7.], atol=1e-5)
       sess.run(d_train)
-      assert np.all(sess.run(g_mean) == 0) and np.all(sess.run(d_mean) != 0)
-      d_after = sess.run(d_mean)
+      np.testing.assert_array_equal(sess.run(g_mean), [0., 0.])
+      np.testing.assert_allclose(sess.run(d_mean), 0.01 * d_batch_mean, rtol=1e-5)
+      d_after, expected_g_mean = sess.run([d_mean, 0.01 * g_batch_mean])
+      assert np.all(np.abs(expected_g_mean) > 1e-3), expected_g_mean   # G's statistics move too
       sess.run(g_train)
-      assert np.all(sess.run(g_mean) != 0)
+      np.testing.assert_allclose(sess.run(g_mean), expected_g_mean, rtol=1e-5)
       np.testing.assert_array_equal(sess.run(d_mean), d_after)
 
 

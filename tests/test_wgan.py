@@ -4,6 +4,7 @@ import pytest
 
 from engine import checkpoint, loop, registry
 from engine.compat import tf1
+from engine.data import make_source
 from engine.errors import UserError
 
 WGAN = registry.get('wgan')
@@ -47,6 +48,60 @@ def test_warmup_rule_gives_100_critic_steps_early_and_every_500th(small_wgan_con
   assert [model.critic_steps_at(s) for s in (0, 24, 25, 499, 500, 1000, 1001)] == \
       [100, 100, 5, 5, 100, 100, 5]
   assert WGAN(small_wgan_config(), data=None).critic_steps_at(0) == 5
+
+
+@pytest.mark.parametrize('warmup', [0, 7])
+def test_iteration_runs_the_warmup_schedule_read_from_the_critic_counter(session, warmup):
+  """Critic updates per generator iteration, counted by the train op's own counter."""
+  built = session(warmup_critic_steps=warmup)
+  model, sess = built.model, built.sess
+  runs = {}
+  with built.graph.as_default():
+    for step in (0, 24, 25, 499, 500, 501):
+      before = sess.run(model.critic_updates)
+      model.iteration(sess, step)
+      runs[step] = sess.run(model.critic_updates) - before
+  burst = warmup or 5
+  assert runs == {0: burst, 24: burst, 25: 5, 499: 5, 500: burst, 501: 5}
+  assert sess.run(model.generator_updates) == 6
+
+
+class _GeneratorStepProbe:
+  """A session proxy: just before the generator's run, g_loss at learning phase 0 and 1 on the
+  noise that run will get (replayed from the sampler, not read from the feed)."""
+
+  def __init__(self, sess, model, replay):
+    self.sess, self.model, self.replay, self.expected = sess, model, replay, None
+
+  def run(self, fetches, feed_dict=None):
+    model, config = self.model, self.model.config
+    if fetches is model.clip:                # the clip run draws no data
+      return self.sess.run(fetches, feed_dict)
+    if model.g_train in fetches:
+      z = self.replay.noise_sample(config.batch_size, config.z_dim)
+      self.expected = {phase: self.sess.run(model.g_loss, {model.z: z,
+                                                           model.learning_phase: phase})
+                       for phase in (0, 1)}
+    else:                                    # a critic run draws images, then noise
+      self.replay.image_sample(config.batch_size)
+      self.replay.noise_sample(config.batch_size, config.z_dim)
+    return self.sess.run(fetches, feed_dict)
+
+
+def test_generator_step_runs_with_learning_phase_1(session):
+  """The generator's run feeds K.learning_phase(): 1 (batch statistics), shown by its loss and by
+  the generator's BN moving statistics, which only the generator's own step updates."""
+  built = session()
+  model, sess = built.model, built.sess
+  replay = make_source(WGAN.default_data, built.config, built.config.seed)
+  replay.set_state(built.data.state())
+  probe = _GeneratorStepProbe(sess, model, replay)
+  norm = model.generator.model.get_layer('project_norm')
+  with built.graph.as_default():
+    losses = model.iteration(probe, 0)
+  assert abs(probe.expected[1] - probe.expected[0]) > 1e-3 * abs(probe.expected[1])
+  assert losses['g_loss'] == pytest.approx(float(probe.expected[1]), rel=1e-6)
+  assert np.any(sess.run(norm.moving_mean) != 0)
 
 
 class _Recorder:

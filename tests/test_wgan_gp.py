@@ -8,6 +8,7 @@ from engine.data import ArraySampler
 from engine.errors import UserError
 from engine import loop
 from engine.train_ops import check_update_ops_used
+from models.networks import dcgan_critic
 from models.wgan_gp import WganGp, WganGpConfig
 
 
@@ -46,6 +47,48 @@ def test_defaults_are_the_papers():
   assert (c.gradient_penalty_weight, c.critic_steps) == (10.0, 5)
   assert (c.learning_rate_d, c.learning_rate_g, c.adam_beta1, c.adam_beta2) == (1e-4, 1e-4, 0.0, 0.9)
   assert c.critic_norm == 'layer'
+
+
+def _critic_norm_outputs(norm, images):
+  """The first normalisation layer's input and output of a fresh DCGAN critic on ``images``."""
+  with tf.Graph().as_default() as graph:
+    keras.utils.set_random_seed(0)
+    critic = dcgan_critic(base_channels=4, image_shape=images.shape[1:], norm=norm)
+    layer = critic.get_layer('conv1_norm')
+    before = keras.Model(critic.input, layer.input)
+    x = tf1.placeholder(tf.float32, (None,) + images.shape[1:])
+    fetches = [before(x), layer(before(x))]
+    fused = [op.type for op in graph.get_operations() if 'FusedBatchNorm' in op.type]
+    with tf1.Session(graph=graph) as sess:
+      sess.run(tf1.global_variables_initializer())
+      inputs, outputs = sess.run(fetches, {x: images})
+    return inputs.astype(np.float64), outputs, [w.shape.as_list() for w in layer.weights], fused
+
+
+def test_critic_layer_norm_normalises_each_example_over_height_width_and_channels():
+  """The authors' Layernorm(name, [1, 2, 3], x): per-example statistics over (H, W, C), one
+  gamma/beta per channel, epsilon 1e-5; no fused kernel (the penalty differentiates it twice)."""
+  images = np.random.default_rng(0).uniform(-1, 1, size=(3, 16, 16, 3)).astype(np.float32)
+  inputs, outputs, shapes, fused = _critic_norm_outputs('layer', images)
+  mean = inputs.mean(axis=(1, 2, 3), keepdims=True)
+  variance = inputs.var(axis=(1, 2, 3), keepdims=True)
+  np.testing.assert_allclose(outputs, (inputs - mean) / np.sqrt(variance + 1e-5),
+                             rtol=1e-4, atol=1e-5)
+  assert shapes == [[8], [8]] and fused == []          # conv1 has 2 x 4 channels
+  _, alone, _, _ = _critic_norm_outputs('layer', images[:1])
+  np.testing.assert_allclose(alone[0], outputs[0], rtol=1e-5, atol=1e-6)   # per example
+
+
+def test_critic_layer_norm_per_pixel_stays_available():
+  """--critic_norm=layer_per_pixel: Keras' default axis, each pixel over its channels."""
+  images = np.random.default_rng(0).uniform(-1, 1, size=(2, 16, 16, 3)).astype(np.float32)
+  inputs, outputs, _, _ = _critic_norm_outputs('layer_per_pixel', images)
+  mean = inputs.mean(axis=-1, keepdims=True)
+  variance = inputs.var(axis=-1, keepdims=True)
+  np.testing.assert_allclose(outputs, (inputs - mean) / np.sqrt(variance + 1e-3),
+                             rtol=1e-3, atol=1e-4)
+  _, by_example, _, _ = _critic_norm_outputs('layer', images)
+  assert not np.allclose(outputs, by_example, atol=1e-2)   # a different normalisation
 
 
 def test_trains_on_points_with_finite_losses_and_five_critic_steps_per_generator_step():
