@@ -100,9 +100,6 @@ def test_helpfull_lists_every_models_flags_with_that_models_default(helpfull):
     assert per_model.get(name, text) == repr(field.default), (name, field.name, text)
 
 
-@pytest.mark.xfail(strict=True, reason='engine/cli.py define_flags shows only the first owning '
-                   "model's help for a shared flag (12 flags); remove this marker with the fix "
-                   '(wip-tests report, issue 11 #8)')
 def test_helpfull_shows_each_models_own_help_text(helpfull):
   unwrapped = ''.join(helpfull.split())        # absl also wraps lines at hyphens
   missing = [(name, field.name) for name, field in _model_fields()
