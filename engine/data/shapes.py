@@ -7,7 +7,8 @@ set, so runs on a fresh machine need no download.
 import numpy as np
 
 from engine.data.loaders import to_unit_range
-from engine.data.source import ArraySampler, register_source
+from engine.data.registry import register_source
+from engine.data.source import ArraySampler
 
 CLASS_NAMES = ('disc', 'square', 'triangle', 'ring')
 
