@@ -148,7 +148,7 @@ def _shapes_experiment(width):
                'for the first 25 generator iterations and every 500th). "wgan_gp": '
                '`flags/wgan_gp.cfg` (λ 10, Adam 1e-4 β (0, 0.9), layer-norm critic). Quality: '
                '1,000 fixed-noise samples scored by the shapes64 classifier (`engine/quality.py`).',
-      pages=('wgan.md', 'wgan_gp.md'), runs=runs,
+      pages=('wgan.md', 'wgan_gp.md') if width == 16 else ('wgan.md',), runs=runs,
       columns=(Column('Fréchet', 'final.frechet'), Column('coverage /4', 'final.coverage'),
                Column('confidence', 'final.confidence'), Column('class KL', 'final.class_kl'),
                Column('critic loss (end)', 'window.d_loss'),

@@ -88,6 +88,8 @@ def run_record(experiment, planned, ledger_entry):
     model, values = flagfiles.read_flags_txt(flags_path)
   else:
     model, values = planned.model_cls.name, dataclasses.asdict(planned.config)
+  if str(values.get('run_dir', '')).startswith(flagfiles.ROOT + os.sep):   # machine-independent
+    values = dict(values, run_dir=os.path.relpath(values['run_dir'], flagfiles.ROOT))
   rows = read_metrics(run_dir)
   at, last, curves = loss_summary(run_dir, experiment.window, experiment.loss_steps)
   iterations = completed_iterations(run_dir)
