@@ -118,7 +118,7 @@ def markdown(experiment, records, references, pictures, image_prefix):
            f'Settings: {experiment.settings}', '']
   if started:
     lines += [f'Wall time, all runs: {_duration(total)} (sum over runs; each run is one '
-              f'`bin/train` process with {_threads(records)} TensorFlow threads). Cells: mean ± '
+              f'`bin/train` process, `--threads_per_run={_threads(records)}`). Cells: mean ± '
               'std over the seeds that finished (over the started ones, marked unfinished, when '
               'none has).', '']
   lines += group_rows(experiment, records) + ['']
@@ -132,8 +132,8 @@ def markdown(experiment, records, references, pictures, image_prefix):
 
 
 def _threads(records):
-  counts = sorted({str(r['threads'] or 'default') for r in records if r['threads'] is not None})
-  return '/'.join(counts) or 'default'
+  counts = sorted({str(r['threads']) for r in records if r['threads'] is not None})
+  return '/'.join(counts) or '?'
 
 
 def write(experiment, planned_runs, ledger, results_dir, docs_dir, log=print):

@@ -3,6 +3,7 @@ unfinished ones and skips the finished ones; results, tables and pages come from
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -61,6 +62,21 @@ def test_reproduce_trains_then_resumes_then_skips(tmp_path):
   assert '| ring k=5 tiny | 2/2 | 20 |' in table
   assert all((tmp_path / 'docs' / 'img' / f'smoke_{kind}.png').exists()
              for kind in ('scatter_ring', 'metrics', 'losses'))
+
+
+def test_list_and_a_wrong_experiment_from_the_command_line(tmp_path):
+  def run(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'bin', 'reproduce'), *args,
+                           f'--runs_dir={tmp_path}'], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, check=False)
+  listed = run('--list', '--experiment=smoke')
+  assert listed.returncode == 0, listed.stderr[-2000:]
+  assert re.search(r'^smoke +2 +\d+\.\d h$', listed.stdout, re.M), listed.stdout
+  wrong = run('--experiment=nope')
+  assert wrong.returncode == 2
+  errors = [line for line in wrong.stderr.splitlines() if 'error:' in line]
+  assert errors == ["reproduce: error: --experiment='nope' is not an experiment; choose one of: "
+                    + ', '.join(catalog.EXPERIMENTS)] and 'Traceback' not in wrong.stderr
 
 
 def _smoke_plan(tmp_path):
