@@ -74,7 +74,7 @@ def test_list_and_a_wrong_experiment_from_the_command_line(tmp_path):
   assert re.search(r'^smoke +2 +\d+\.\d h$', listed.stdout, re.M), listed.stdout
   wrong = run('--experiment=nope')
   assert wrong.returncode == 2
-  errors = [line for line in wrong.stderr.splitlines() if 'error:' in line]
+  errors = [line for line in wrong.stderr.splitlines() if line.startswith('reproduce:')]
   assert errors == ["reproduce: error: --experiment='nope' is not an experiment; choose one of: "
                     + ', '.join(catalog.EXPERIMENTS)] and 'Traceback' not in wrong.stderr
 
