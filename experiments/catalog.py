@@ -80,8 +80,8 @@ WGAN_GP_TOY = Experiment(
              'No published number under these metrics; the unrolled GAN\'s are shown for scale.',
     pages=('wgan_gp.md',),
     runs=sum((_runs(data, f'{data}', 'flags/wgan_gp_toy.cfg', SEEDS_3, flags=[('data', data)],
-                    schedule=(('eval_every_steps', 1000), ('save_every_steps', 10000),
-                              ('keep_checkpoints', 10), ('sample_every_steps', 10000),
+                    schedule=(('eval_every_steps', 1000), ('save_every_steps', 5000),
+                              ('keep_checkpoints', 20), ('sample_every_steps', 10000),
                               ('log_every_steps', 1000)))
               for data in ('ring', 'grid')), ()),
     columns=MODE_COLUMNS, published=MODE_PUBLISHED,

@@ -4,6 +4,7 @@ bin/reproduce --experiment=NAME [--processes=N] [--max_iterations=N] [--notrain]
 bin/reproduce --list [--experiment=NAME] [--retime]
 """
 import os
+import signal
 import sys
 
 from absl import app, flags
@@ -67,7 +68,14 @@ def reproduce(name, runs_dir, results_dir, docs_dir):
     holder.close()
 
 
+def _interrupt(signum, frame):
+  """SIGTERM stops the runs like Ctrl-C does (they resume when the command is run again)."""
+  del signum, frame
+  raise KeyboardInterrupt
+
+
 def main(argv):
+  signal.signal(signal.SIGTERM, _interrupt)
   if len(argv) > 1:
     sys.exit(f'reproduce: error: unexpected arguments: {" ".join(argv[1:])}')
   _thread_environment(FLAGS.threads_per_run)
@@ -85,6 +93,9 @@ def main(argv):
   except UserError as error:
     print(f'reproduce: error: {error}', file=sys.stderr)
     sys.exit(2)
+  except KeyboardInterrupt:
+    print('reproduce: interrupted; the same command resumes the unfinished runs', file=sys.stderr)
+    sys.exit(130)
   if errors:
     print(f'reproduce: {len(errors)} run(s) did not finish: {", ".join(sorted(errors))} '
           '(see the logs; re-run the same command to resume)', file=sys.stderr)

@@ -5,9 +5,11 @@ Reads only what ``bin/train`` writes (WORKSPACE.md, "Run directory"): ``flags.tx
 """
 import csv
 import dataclasses
+import glob
 import json
 import math
 import os
+import re
 
 import numpy as np
 
@@ -35,6 +37,19 @@ def read_metrics(run_dir):
     return []
   with open(path) as handle:
     return [json.loads(line) for line in handle if line.strip()]
+
+
+_CHECKPOINT = re.compile(r'model\.ckpt-(\d+)\.index$')
+
+
+def checkpoint_steps(run_dir):
+  """{step: checkpoint prefix} of the run's tf1 Saver checkpoints (``checkpoints/model.ckpt-N``)."""
+  found = {}
+  for path in glob.glob(os.path.join(run_dir, 'checkpoints', 'model.ckpt-*.index')):
+    match = _CHECKPOINT.search(path)
+    if match:
+      found[int(match.group(1))] = path[:-len('.index')]
+  return dict(sorted(found.items()))
 
 
 def completed_iterations(run_dir):

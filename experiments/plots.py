@@ -10,7 +10,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
 import numpy as np  # noqa: E402  pylint: disable=wrong-import-position
 
-from experiments import snapshots  # noqa: E402  pylint: disable=wrong-import-position
+from experiments import collect, snapshots  # noqa: E402  pylint: disable=wrong-import-position
 
 SCATTER_SAMPLES = 2500
 SNAPSHOTS = 5
@@ -43,14 +43,14 @@ def _save(figure, path):
 def scatter_over_training(context, groups, seed, title):
   """Rows: ``groups`` (seed ``seed``); columns: samples at up to 5 checkpoints, centres in red."""
   shown = [(g, context.run_of(g, seed)) for g in groups]
-  shown = [(g, r) for g, r in shown if r and snapshots.checkpoint_steps(context.run_dirs[r['name']])]
+  shown = [(g, r) for g, r in shown if r and collect.checkpoint_steps(context.run_dirs[r['name']])]
   if not shown:
     return []
   figure, axes = plt.subplots(len(shown), SNAPSHOTS, figsize=(2.4 * SNAPSHOTS, 2.5 * len(shown)),
                               squeeze=False)
   for row, (group, record) in zip(axes, shown):
     run_dir = context.run_dirs[record['name']]
-    steps = snapshots.pick(snapshots.checkpoint_steps(run_dir), SNAPSHOTS)
+    steps = snapshots.pick(collect.checkpoint_steps(run_dir), SNAPSHOTS)
     drawn, data = snapshots.samples_at(run_dir, steps, SCATTER_SAMPLES)
     centers = np.asarray(data.centers)
     span = np.abs(centers).max() * 1.5

@@ -11,6 +11,8 @@ import datetime
 import fcntl
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -123,11 +125,13 @@ def _environment(threads):
   return env
 
 
-def _error_line(log_path):
-  """The last ``error:`` line of a run's log (else its last line): why it stopped."""
+def _error_line(log_path, code):
+  """Why a run stopped: a signal, else its one-line ``<program>: error: ...`` (else last line)."""
+  if code is not None and code < 0:
+    return f'stopped by signal {-code}'
   with open(log_path, errors='replace') as handle:
     lines = [line.strip() for line in handle.read().splitlines()[-200:] if line.strip()]
-  errors = [line for line in lines if 'error:' in line.lower()]
+  errors = [line for line in lines if re.match(r'[\w.-]+: error: ', line)]
   return (errors or lines or ['no output'])[-1][:300]
 
 
@@ -138,7 +142,7 @@ class _Attempt:
     self.planned = planned
     self.steps = planned.steps(max_iterations)
     self.args = train_args(planned.run, planned.run_dir, self.steps)
-    self.resumed_from = collect.completed_iterations(planned.run_dir)
+    self.resumed_from = max(collect.checkpoint_steps(planned.run_dir), default=0)
     self.log_path = os.path.join(experiment_dir, 'logs', planned.run.name + '.log')
     os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
     self.log = open(self.log_path, 'a')   # pylint: disable=consider-using-with
@@ -162,7 +166,7 @@ class _Attempt:
     completed = collect.completed_iterations(self.planned.run_dir)
     code = self.process.returncode
     error = '' if code == 0 and completed >= self.steps else \
-        f'exit {code}: {_error_line(self.log_path)}'
+        f'exit {code}: {_error_line(self.log_path, code)}'
     entry['wall_seconds'] = entry['wall_seconds'] + seconds
     entry['attempts'].append(dict(started=datetime.datetime.now().isoformat(timespec='seconds'),
                                   seconds=round(seconds, 1), from_iteration=self.resumed_from,
@@ -194,22 +198,44 @@ def train(experiment, planned_runs, experiment_dir, processes=1, threads=1, max_
       todo.append(planned)
   ledger.save()
   active, total = [], len(todo)
-  while todo or active:
-    while todo and len(active) < processes:
-      attempt = _Attempt(todo.pop(0), experiment_dir, max_iterations, threads)
-      start = attempt.resumed_from
-      log(f'{attempt.planned.run.name}: {"resuming from " + str(start) if start else "starting"}'
-          f' -> {attempt.steps} iterations ({total - len(todo)}/{total}; log '
-          f'{os.path.relpath(attempt.log_path)})')
-      active.append(attempt)
-    time.sleep(0.5)
-    for attempt in [a for a in active if a.done()]:
-      active.remove(attempt)
-      error, seconds, completed = attempt.record(ledger)
-      name = attempt.planned.run.name
-      if error:
-        errors[name] = error
-        log(f'{name}: FAILED at {completed} iterations after {seconds:.0f} s — {error}')
-      else:
-        log(f'{name}: {completed} iterations in {seconds:.0f} s')
+  try:
+    while todo or active:
+      while todo and len(active) < processes:
+        attempt = _Attempt(todo.pop(0), experiment_dir, max_iterations, threads)
+        start = attempt.resumed_from
+        log(f'{attempt.planned.run.name}: '
+            f'{f"resuming from checkpoint {start}" if start else "starting"} -> '
+            f'{attempt.steps} iterations ({total - len(todo)}/{total}; log '
+            f'{os.path.relpath(attempt.log_path)})')
+        active.append(attempt)
+      time.sleep(0.5)
+      for attempt in [a for a in active if a.done()]:
+        active.remove(attempt)
+        _report(attempt, ledger, errors, log)
+  finally:
+    _stop(active, ledger, errors, log)   # interrupted: stop the runs (they resume next time)
   return errors
+
+
+def _report(attempt, ledger, errors, log):
+  error, seconds, completed = attempt.record(ledger)
+  name = attempt.planned.run.name
+  if error:
+    errors[name] = error
+    log(f'{name}: FAILED at {completed} iterations after {seconds:.0f} s — {error}')
+  else:
+    log(f'{name}: {completed} iterations in {seconds:.0f} s')
+
+
+def _stop(active, ledger, errors, log, grace_seconds=60):
+  """SIGINT to every run still going, SIGKILL after ``grace_seconds``; book what they did."""
+  for attempt in active:
+    attempt.process.send_signal(signal.SIGINT)
+  deadline = time.perf_counter() + grace_seconds
+  for attempt in active:
+    try:
+      attempt.process.wait(max(0.0, deadline - time.perf_counter()))
+    except subprocess.TimeoutExpired:
+      attempt.process.kill()
+      attempt.process.wait()
+    _report(attempt, ledger, errors, log)

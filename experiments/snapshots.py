@@ -4,26 +4,12 @@ The run's graph is rebuilt from its ``flags.txt`` (the engine's ``Session``, as 
 builds it) and each ``checkpoints/model.ckpt-N`` is restored with a tf1 Saver over the variables
 the checkpoint holds; ``model.sample`` then draws from its fixed noise.
 """
-import glob
 import os
-import re
 
 from engine import loop, registry
 from engine.compat import tf1
 from engine.config import make_config
-from experiments import flagfiles
-
-_STEP = re.compile(r'model\.ckpt-(\d+)\.index$')
-
-
-def checkpoint_steps(run_dir):
-  """{step: checkpoint prefix} of the run's checkpoints."""
-  found = {}
-  for path in glob.glob(os.path.join(run_dir, 'checkpoints', 'model.ckpt-*.index')):
-    match = _STEP.search(path)
-    if match:
-      found[int(match.group(1))] = path[:-len('.index')]
-  return dict(sorted(found.items()))
+from experiments import collect, flagfiles
 
 
 def pick(steps, count):
@@ -39,7 +25,7 @@ def samples_at(run_dir, steps, num):
   model_name, values = flagfiles.read_flags_txt(os.path.join(run_dir, 'flags.txt'))
   model_cls = registry.get(model_name)
   session = loop.Session(model_cls, make_config(model_cls.Config, values))
-  prefixes = checkpoint_steps(run_dir)
+  prefixes = collect.checkpoint_steps(run_dir)
   try:
     with session.graph.as_default():
       held = set(tf1.train.load_checkpoint(prefixes[steps[0]]).get_variable_to_shape_map())

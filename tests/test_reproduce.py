@@ -39,7 +39,7 @@ def test_reproduce_trains_then_resumes_then_skips(tmp_path):
       [('ring-tiny-seed0', 10, False), ('ring-tiny-seed1', 10, False)]
 
   out, second = _reproduce(tmp_path)
-  assert 'ring-tiny-seed0: resuming from 10 -> 20 iterations' in out
+  assert 'ring-tiny-seed0: resuming from checkpoint 10 -> 20 iterations' in out
   for run in second['runs']:
     run_dir = tmp_path / 'runs' / 'smoke' / run['name']
     log = (tmp_path / 'runs' / 'smoke' / 'logs' / f'{run["name"]}.log').read_text()
