@@ -45,8 +45,9 @@ class ClassifierSpec:
 
   def settings(self):
     """What a cached classifier must match (JSON-normalized)."""
-    return json.loads(json.dumps({f.name: getattr(self, f.name)
-                                  for f in dataclasses.fields(self) if f.compare}))
+    return json.loads(json.dumps(dict({f.name: getattr(self, f.name)
+                                       for f in dataclasses.fields(self) if f.compare},
+                                      op_determinism=True)))
 
 
 def _glyph_training_set():
@@ -108,6 +109,9 @@ class ImageClassifier:
   """The trained classifier of ``spec``: ``predict(images) -> (probabilities, features)``."""
 
   def __init__(self, spec, cache_dir, train_steps=None):
+    # Op determinism changes the numbers (not only their repeatability): turn it on, as every
+    # training run does by default, so a classifier trained or used in any process is the same.
+    tf.config.experimental.enable_op_determinism()
     self.spec = spec
     train_steps = spec.train_steps if train_steps is None else train_steps
     self.graph = tf.Graph()

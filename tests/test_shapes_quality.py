@@ -5,6 +5,8 @@ default: the tests need it accurate, not the documented one).
 """
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -27,6 +29,24 @@ def measure(cache_dir, monkeypatch):
   monkeypatch.setenv('GRAPHGAN_CACHE_DIR', cache_dir)
   monkeypatch.setattr(quality, '_MEASURES', {})
   return quality.measure_of('shapes64')
+
+
+def test_classifier_is_the_same_whichever_process_trains_it(tmp_path):
+  """Two processes, one of them with a training graph built first: identical weights."""
+  code = ('import sys, hashlib, numpy as np, engine; from engine import quality\n'
+          'if sys.argv[1] == "after_a_session":\n'
+          '  from engine import loop, registry; from engine.config import make_config\n'
+          '  wgan = registry.get("wgan")\n'
+          '  config = make_config(wgan.Config, dict(batch_size=8, g_base_channels=4, '
+          'd_base_channels=4, embedded_size=128, run_dir=sys.argv[2]))\n'
+          '  session = loop.Session(wgan, config); session.prepare(); session.close()\n'
+          'c = quality.ImageClassifier(quality.SHAPES, sys.argv[2], train_steps=20)\n'
+          'print(hashlib.md5(b"".join(np.asarray(v).tobytes() '
+          'for v in c.sess.run(c.params).values())).hexdigest())\n')
+  digests = [subprocess.run([sys.executable, '-c', code, mode, str(tmp_path / mode)],
+                            capture_output=True, text=True, timeout=600, check=True
+                            ).stdout.strip() for mode in ('alone', 'after_a_session')]
+  assert digests[0] == digests[1] and len(digests[0]) == 32
 
 
 def test_shapes_classifier_is_accurate_and_cached_once(cache_dir):
@@ -58,7 +78,7 @@ def test_measure_separates_real_one_class_texture_and_noise(measure):
   assert floor['frechet'] < blurred['frechet'] < min(one_class['frechet'], texture['frechet'],
                                                      noise['frechet'])
   assert floor['frechet'] * 20 < min(one_class['frechet'], texture['frechet'], noise['frechet'])
-  assert measure(images)['frechet'] == pytest.approx(floor['frechet'], rel=0.5)   # same source
+  assert measure(images)['frechet'] < blurred['frechet']   # other real shapes: near the floor
 
 
 def _config(run_dir, **overrides):
