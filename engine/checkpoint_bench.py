@@ -7,7 +7,7 @@ of an old checkpoint and the index rewrite — under the run directory's lock.
 """
 import os
 
-from engine import bench
+from engine import timing
 from engine import checkpoint as ckpt
 from engine import loop, registry, rundir
 from engine.config import make_config
@@ -28,7 +28,7 @@ def _session(model_cls, overrides, run_dir):
 def bench_checkpoint(model_name, iterations=5, rounds=3, **overrides):
   """Median seconds of a training iteration and of a checkpoint, measured alternately."""
   model_cls = registry.get(model_name)
-  with bench.temporary_run_dir() as run_dir:
+  with timing.temporary_run_dir() as run_dir:
     session, manager = _session(model_cls, overrides, run_dir)
     run = rundir.RunDirectory(run_dir)
     steps, saves, step = [], [], 0
@@ -46,8 +46,8 @@ def bench_checkpoint(model_name, iterations=5, rounds=3, **overrides):
         manager.save(session.sess, step, {'step': step, 'data': session.data.state()})
 
       for _ in range(rounds):
-        steps.append(bench.time_iterations(train, iterations, warmup=1)['median'])
-        saves.append(bench.time_iterations(save, 3, warmup=1)['median'])
+        steps.append(timing.time_iterations(train, iterations, warmup=1)['median'])
+        saves.append(timing.time_iterations(save, 3, warmup=1)['median'])
       losses_log.close()
       size = sum(os.path.getsize(os.path.join(manager.directory, n))
                  for n in os.listdir(manager.directory) if n.startswith(f'{ckpt.PREFIX}-{step}.'))
@@ -72,7 +72,7 @@ def bench_remapper(model_name, iterations=5, rounds=3, **overrides):
         options.remapping = getattr(options, mode)
         return proto
       loop.session_config = config
-      with bench.temporary_run_dir() as run_dir:
+      with timing.temporary_run_dir() as run_dir:
         sessions[name] = _session(model_cls, overrides, run_dir)[0]
   finally:
     loop.session_config = original
@@ -80,12 +80,12 @@ def bench_remapper(model_name, iterations=5, rounds=3, **overrides):
   for _ in range(rounds):
     for name, session in sessions.items():
       with session.graph.as_default():
-        timing = bench.time_iterations(lambda i, s=session: s.model.iteration(s.sess, i),
+        timing = timing.time_iterations(lambda i, s=session: s.model.iteration(s.sess, i),
                                        iterations, warmup=1)
       rows[name].append(timing['median'])
   for session in sessions.values():
     session.close()
-  summaries = {name: bench.summarize(values) for name, values in rows.items()}
-  bench.print_table(f'grappler remapper ({model_name}, medians of {rounds} rounds x '
+  summaries = {name: timing.summarize(values) for name, values in rows.items()}
+  timing.print_table(f'grappler remapper ({model_name}, medians of {rounds} rounds x '
                     f'{iterations} iterations)', summaries, 'remapper on (TF default)')
   return summaries

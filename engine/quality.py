@@ -1,112 +1,192 @@
-"""Sample quality for 28x28x1 glyph-like images: a small classifier trained once on the glyphs.
+"""Sample quality on the embedded image sets: a small classifier trained once per set, cached.
 
-Measures of a batch of generated images (NHWC in [-1, 1]):
-- ``coverage``: how many of the 10 classes are the classifier's answer for >= 2% of the samples
-  (a fifth of a class's fair share; a collapsed generator covers few);
+Measures of a batch of generated images (NHWC in [-1, 1]), for ``glyphs28`` (10 classes, 28x28x1)
+and ``shapes64`` (4 classes, 64x64x3):
+- ``coverage``: how many classes are the classifier's answer for >= a fifth of their fair share
+  of the samples (2% of 10 classes, 5% of 4; a collapsed generator covers few);
 - ``confidence``: mean top-class probability; ``confident``: fraction with top probability >= 0.9
-  (noise and smudges get low confidence from a classifier that is ~99% right on real glyphs);
+  (noise and smudges get low confidence from a classifier that is ~99% right on real images);
 - ``class_kl``: KL(class histogram || uniform) in nats (0 = balanced);
-- ``frechet``: Fréchet distance between Gaussians fitted to the classifier's 128-d penultimate
-  features of real glyphs and of the samples (an FID-style distance on this data set).
+- ``frechet``: Fréchet distance between Gaussians fitted to the classifier's penultimate features
+  of real images and of the samples (an FID-style distance on this data set).
 The classifier lives in its own graph and session, so it never touches a training graph (which
-is finalized) or the session Keras shares; its weights are cached as ``.npz`` next to its
-held-out accuracy, in the directory it is given (a run directory).
+is finalized) or the session Keras shares; its weights are cached as ``.npz`` next to a ``.json``
+with its held-out accuracy and settings (retrained when the settings change).
 """
+import dataclasses
 import json
 import os
+from typing import Callable
 
 import numpy as np
 
 from engine.compat import tf, tf1
-from engine.data.glyphs import GLYPHS_SEED, NUM_CLASSES, NUM_GLYPHS, generate_glyphs, glyphs, \
-    to_unit_range
+from engine.data import glyphs as glyph_data
+from engine.data import shapes as shape_data
+from engine.data.loaders import to_unit_range
 
-CACHE_NAME = 'glyph_classifier'
-HELD_OUT_SEED = GLYPHS_SEED + 1
-COVERAGE_SHARE = 0.02
+COVERAGE_FAIR_SHARE = 0.2    # a class counts as covered above this fraction of 1 / classes
 CONFIDENT = 0.9
-TRAIN_STEPS = 600      # ~4 epochs of the 20,000 glyphs at batch 128
-FEATURES = 128
+EVAL_SAMPLES = 1000          # generated images per evaluation; as many real ones as reference
 
 
-def _network(images):
-  """conv 5x5/2 32 -> conv 5x5/2 64 -> dense 128 (features) -> 10 logits."""
-  layers = [('conv1', (5, 5, 1, 32)), ('conv2', (5, 5, 32, 64)),
-            ('dense', (7 * 7 * 64, FEATURES)), ('logits', (FEATURES, NUM_CLASSES))]
-  params = {}
-  for name, shape in layers:
+@dataclasses.dataclass(frozen=True)
+class ClassifierSpec:
+  """A classifier for one data set: 5x5 stride-2 ReLU convolutions -> features -> logits."""
+  name: str                    # cache file stem
+  image_shape: tuple
+  num_classes: int
+  conv_channels: tuple
+  features: int                # width of the penultimate layer (the Fréchet feature space)
+  train_steps: int = dataclasses.field(compare=False)   # how long is recorded, not a cache key
+  train_batch: int = dataclasses.field(compare=False)
+  training_set: Callable = dataclasses.field(compare=False)   # () -> (images in [-1, 1], labels)
+  held_out_set: Callable = dataclasses.field(compare=False)   # num -> images never trained on
+
+  def settings(self):
+    """What a cached classifier must match (JSON-normalized)."""
+    return json.loads(json.dumps(dict({f.name: getattr(self, f.name)
+                                       for f in dataclasses.fields(self) if f.compare},
+                                      op_determinism=True)))
+
+
+def _glyph_training_set():
+  images, labels = glyph_data.glyphs()
+  return to_unit_range(images), labels
+
+
+def held_out_glyphs(num=2000):
+  """Glyphs the classifier never saw (another seed): images in [-1, 1] and labels."""
+  images, labels = glyph_data.generate_glyphs(num, seed=glyph_data.GLYPHS_SEED + 1)
+  return to_unit_range(images), labels
+
+
+def _shape_training_set():
+  images, labels = shape_data.shape_images(shape_data.EMBEDDED_SIZE, 64,
+                                           seed=shape_data.SHAPES_SEED)
+  return to_unit_range(images), labels
+
+
+def held_out_shapes(num=2000):
+  """Shapes the classifier never saw (another seed): images in [-1, 1] and labels."""
+  images, labels = shape_data.shape_images(num, 64, seed=shape_data.SHAPES_SEED + 1)
+  return to_unit_range(images), labels
+
+
+GLYPHS = ClassifierSpec('glyph_classifier', glyph_data.IMAGE_SHAPE, glyph_data.NUM_CLASSES,
+                        (32, 64), 128, train_steps=600, train_batch=128,   # ~4 epochs of 20,000
+                        training_set=_glyph_training_set, held_out_set=held_out_glyphs)
+SHAPES = ClassifierSpec('shapes64_classifier', (64, 64, 3), shape_data.NUM_CLASSES,
+                        (32, 64, 64), 64, train_steps=400, train_batch=64,  # ~12 epochs of 2,048
+                        training_set=_shape_training_set, held_out_set=held_out_shapes)
+SPECS = {'glyphs28': GLYPHS, 'shapes64': SHAPES}
+
+
+def _network(spec, images):
+  """The spec's convolutions -> dense ``features`` (ReLU) -> logits; returns its variables too."""
+  params, shapes, depth = {}, [], spec.image_shape[-1]
+  for i, channels in enumerate(spec.conv_channels):
+    shapes.append((f'conv{i + 1}', (5, 5, depth, channels)))
+    depth = channels
+  side = spec.image_shape[0] // 2 ** len(spec.conv_channels)
+  shapes += [('dense', (side * side * depth, spec.features)),
+             ('logits', (spec.features, spec.num_classes))]
+  for name, shape in shapes:
     params[name + '/w'] = tf1.get_variable(name + '/w', shape,
                                            initializer=tf1.glorot_uniform_initializer(seed=1))
     params[name + '/b'] = tf1.get_variable(name + '/b', shape[-1:],
                                            initializer=tf1.zeros_initializer())
   h = images
-  for name in ('conv1', 'conv2'):
+  for i in range(len(spec.conv_channels)):
+    name = f'conv{i + 1}'
     h = tf.nn.relu(tf.nn.conv2d(h, params[name + '/w'], 2, 'SAME') + params[name + '/b'])
-  h = tf.reshape(h, (-1, 7 * 7 * 64))
+  h = tf.reshape(h, (-1, side * side * depth))
   features = tf.nn.relu(h @ params['dense/w'] + params['dense/b'])
   return features, features @ params['logits/w'] + params['logits/b'], params
 
 
-class GlyphClassifier:
-  """The trained classifier: ``predict(images) -> (probabilities, features)``."""
+class ImageClassifier:
+  """The trained classifier of ``spec``: ``predict(images) -> (probabilities, features)``."""
 
-  def __init__(self, cache_dir, train_steps=TRAIN_STEPS):
+  def __init__(self, spec, cache_dir, train_steps=None):
+    # Op determinism changes the numbers (not only their repeatability): turn it on, as every
+    # training run does by default, so a classifier trained or used in any process is the same.
+    tf.config.experimental.enable_op_determinism()
+    self.spec = spec
+    train_steps = spec.train_steps if train_steps is None else train_steps
     self.graph = tf.Graph()
     with self.graph.as_default():
       tf1.set_random_seed(0)
-      self.images = tf1.placeholder(tf.float32, (None, 28, 28, 1), 'images')
+      self.images = tf1.placeholder(tf.float32, (None,) + tuple(spec.image_shape), 'images')
       self.labels = tf1.placeholder(tf.int64, (None,), 'labels')
-      self.features, logits, self.params = _network(self.images)
+      self.features, logits, self.params = _network(spec, self.images)
       self.probabilities = tf.nn.softmax(logits)
       loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
           labels=self.labels, logits=logits))
       self.train_op = tf1.train.AdamOptimizer(1e-3).minimize(loss)
       self.init_op = tf1.global_variables_initializer()
+    self.graph.finalize()
     self.sess = tf1.Session(graph=self.graph)
     self.sess.run(self.init_op)
-    self.path = os.path.join(cache_dir, CACHE_NAME + '.npz')
-    if os.path.exists(self.path):
+    self.path = os.path.join(cache_dir, spec.name + '.npz')
+    if self._cached_settings() == spec.settings():
       self._load()
     else:
       self._train(train_steps)
-      os.makedirs(cache_dir, exist_ok=True)
-      np.savez(self.path, **self.sess.run(self.params))
-      with open(os.path.join(cache_dir, CACHE_NAME + '.json'), 'w') as f:
-        json.dump(dict(held_out_accuracy=self.held_out_accuracy(), train_steps=train_steps,
-                       glyphs=NUM_GLYPHS, glyphs_seed=GLYPHS_SEED), f, indent=1)
+      self._save(cache_dir, dict(settings=spec.settings(), train_steps=train_steps,
+                                 train_batch=spec.train_batch))
+
+  def _cached_settings(self):
+    info = os.path.splitext(self.path)[0] + '.json'
+    if not (os.path.exists(self.path) and os.path.exists(info)):
+      return None
+    with open(info) as handle:
+      return json.load(handle).get('settings')
 
   def _load(self):
-    with np.load(self.path) as saved, self.graph.as_default():
+    with np.load(self.path) as saved:
       for name, variable in self.params.items():
         variable.load(saved[name], self.sess)
 
   def _train(self, steps):
-    images, labels = glyphs()
+    images, labels = self.spec.training_set()
     rng = np.random.default_rng(0)
     for _ in range(steps):
-      index = rng.integers(0, len(images), 128)
-      self.sess.run(self.train_op, {self.images: to_unit_range(images[index]),
-                                    self.labels: labels[index]})
+      index = rng.integers(0, len(images), self.spec.train_batch)
+      self.sess.run(self.train_op, {self.images: images[index], self.labels: labels[index]})
+
+  def _save(self, cache_dir, description):
+    """Weights, then the description that makes them valid (both replaced atomically)."""
+    os.makedirs(cache_dir, exist_ok=True)
+    stem = os.path.splitext(self.path)[0]
+    partial = f'{stem}.{os.getpid()}.tmp.npz'
+    np.savez(partial, **self.sess.run(self.params))
+    os.replace(partial, self.path)
+    info = dict(description, held_out_accuracy=self.held_out_accuracy())
+    with open(f'{stem}.{os.getpid()}.tmp.json', 'w') as handle:
+      json.dump(info, handle, indent=1)
+    os.replace(f'{stem}.{os.getpid()}.tmp.json', stem + '.json')
 
   def predict(self, images, batch=500):
-    """(probabilities [N, 10], features [N, 128]) of images NHWC in [-1, 1]."""
+    """(probabilities [N, classes], features [N, features]) of images NHWC in [-1, 1]."""
     outputs = [self.sess.run([self.probabilities, self.features],
                              {self.images: np.asarray(images[i:i + batch], np.float32)})
                for i in range(0, len(images), batch)]
     return np.concatenate([o[0] for o in outputs]), np.concatenate([o[1] for o in outputs])
 
   def held_out_accuracy(self, num=2000):
-    images, labels = held_out_glyphs(num)
+    images, labels = self.spec.held_out_set(num)
     return float(np.mean(self.predict(images)[0].argmax(1) == labels))
 
   def close(self):
     self.sess.close()
 
 
-def held_out_glyphs(num=2000):
-  """Glyphs the classifier never saw (another seed): images in [-1, 1] and labels."""
-  images, labels = generate_glyphs(num, seed=HELD_OUT_SEED)
-  return to_unit_range(images), labels
+class GlyphClassifier(ImageClassifier):
+  """The glyphs28 classifier, cached in ``cache_dir`` (e.g. a run directory)."""
+
+  def __init__(self, cache_dir, train_steps=GLYPHS.train_steps):
+    super().__init__(GLYPHS, cache_dir, train_steps)
 
 
 def frechet_distance(features_a, features_b):
@@ -122,12 +202,62 @@ def frechet_distance(features_a, features_b):
 
 
 def sample_quality(classifier, samples, real_features):
-  """The measures above for ``samples`` against real glyphs' ``real_features``."""
+  """The measures above for ``samples`` against real images' ``real_features``."""
+  classes = classifier.spec.num_classes
   probabilities, features = classifier.predict(samples)
-  share = np.bincount(probabilities.argmax(1), minlength=NUM_CLASSES) / len(samples)
+  share = np.bincount(probabilities.argmax(1), minlength=classes) / len(samples)
   nonzero = share[share > 0]
-  return dict(coverage=int((share >= COVERAGE_SHARE).sum()),
+  return dict(coverage=int((share >= COVERAGE_FAIR_SHARE / classes).sum()),
               confidence=float(probabilities.max(1).mean()),
               confident=float((probabilities.max(1) >= CONFIDENT).mean()),
-              class_kl=float((nonzero * np.log(nonzero * NUM_CLASSES)).sum()),
+              class_kl=float((nonzero * np.log(nonzero * classes)).sum()),
               frechet=frechet_distance(real_features, features))
+
+
+def default_cache_dir():
+  """Where classifiers are cached across runs: ``$GRAPHGAN_CACHE_DIR`` or ~/.cache/graphgan."""
+  return os.environ.get('GRAPHGAN_CACHE_DIR') or os.path.join(os.path.expanduser('~'), '.cache',
+                                                              'graphgan')
+
+
+class QualityMeasure:
+  """A data set's classifier with the features of real reference images: ``measure(samples)``."""
+
+  def __init__(self, spec, cache_dir=None, samples=EVAL_SAMPLES):
+    self.spec = spec
+    self.classifier = ImageClassifier(spec, cache_dir or default_cache_dir())
+    images, _ = spec.held_out_set(2 * samples)
+    _, self.real_features = self.classifier.predict(images[:samples])
+    self._other_real = images[samples:]
+
+  def __call__(self, samples):
+    return sample_quality(self.classifier, samples, self.real_features)
+
+  def floor(self):
+    """The measures of as many other real images: the best a generator can score."""
+    return self(self._other_real)
+
+
+_MEASURES = {}
+
+
+def measure_of(data_name):
+  """The process-wide ``QualityMeasure`` of an embedded data set; None when it has none."""
+  if data_name not in SPECS:
+    return None
+  if data_name not in _MEASURES:
+    _MEASURES[data_name] = QualityMeasure(SPECS[data_name])
+  return _MEASURES[data_name]
+
+
+def sample_quality_report(model, sess, samples=EVAL_SAMPLES):
+  """A ``final_report`` for image models: quality of ``samples`` of ``model.sample`` (fixed noise).
+
+  {} when the model's data set has no classifier (only the embedded ``glyphs28``/``shapes64``
+  have one). Runs no op of the training graph but the model's sampling, adds none.
+  """
+  data_name = model.default_data if model.config.data == 'embedded' else model.config.data
+  measure = measure_of(data_name)
+  if measure is None or tuple(model.data.example_shape) != tuple(measure.spec.image_shape):
+    return {}
+  return measure(model.sample(sess, samples))

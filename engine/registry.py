@@ -1,4 +1,9 @@
-"""Model registry: name -> (model class, config class); unknown names raise with the list."""
+"""Model registry: name -> (model class, config class); unknown names raise with the list.
+
+Models register with ``@register`` when their module is imported; the registry imports them
+through the ``graphgan.models`` entry points (``engine.plugins``), never by name.
+"""
+from engine import plugins
 from engine.errors import UserError
 
 _MODELS = {}
@@ -16,13 +21,13 @@ def register(name):
 
 
 def names():
-  _load_builtin_models()
+  _load_models()
   return sorted(_MODELS)
 
 
 def get(name):
   """The model class registered as ``name``; UserError listing the registered ones otherwise."""
-  _load_builtin_models()
+  _load_models()
   if name not in _MODELS:
     raise UserError(f'--model={name!r} is not a registered model; choose one of: '
                     f'{", ".join(sorted(_MODELS))}')
@@ -30,9 +35,9 @@ def get(name):
 
 
 def all_models():
-  _load_builtin_models()
+  _load_models()
   return dict(_MODELS)
 
 
-def _load_builtin_models():
-  import models  # noqa: F401  pylint: disable=import-outside-toplevel  (registers on import)
+def _load_models():
+  plugins.load_all(plugins.MODELS)

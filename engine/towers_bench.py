@@ -3,7 +3,7 @@
 Towers run on logical CPU devices when there are fewer GPUs than towers: on CPU that measures the
 tower machinery's overhead (both devices share the same cores), not a speed-up.
 """
-from engine import bench, registry
+from engine import registry, timing
 from engine.config import make_config
 from engine.loop import Session
 from engine.towers import devices, gpu_count
@@ -22,9 +22,9 @@ def steps_per_second(model_name, num_towers, steps, **overrides):
   try:
     session.prepare()
     with session.graph.as_default():
-      timing = bench.time_iterations(lambda step: session.model.iteration(session.sess, step),
-                                     iterations=steps, warmup=1)
-    return 1.0 / timing['median']
+      measured = timing.time_iterations(
+          lambda step: session.model.iteration(session.sess, step), iterations=steps, warmup=1)
+    return 1.0 / measured['median']
   finally:
     session.close()
 

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 from absl import logging
 
+from engine import quality
 from engine.compat import tf, keras, K
 from engine.config import TrainConfig, hparam
 from engine.model import Model
@@ -165,6 +166,10 @@ class DCGAN(Model):
 
   def keras_exports(self):
     return {'g': self.generator, 'd': self.discriminator}
+
+  def final_report(self, sess):
+    """Sample quality of 1,000 fixed-noise images on glyphs28 (``engine/quality.py``)."""
+    return quality.sample_quality_report(self, sess)
 
 
 def format_progress(iteration, losses):

@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from engine import losses, towers
+from engine import losses, quality, towers
 from engine.compat import tf, tf1, K
 from engine.config import hparam
 from engine.model import Model
@@ -85,8 +85,9 @@ class WGAN(Model):
     with tf1.control_dependencies([self.d_train]):
       self.d_train_then_clip = clip_op(critic_weights, -config.clip_value, config.clip_value,
                                        name='clip_after_update')
-    self.sample_z = np.random.default_rng(config.seed + 1).standard_normal(
-        (64, config.z_dim)).astype(np.float32)
+    # Fixed noise for grids and evaluations (never the sampler's training RNG: resume is exact).
+    self.eval_z = self.fixed_noise(quality.EVAL_SAMPLES)
+    self.sample_z = self.eval_z[:64]
 
   def _losses(self, x, z):
     """The documented losses of one batch (or one tower's slice of it) and the fakes."""
@@ -125,8 +126,24 @@ class WGAN(Model):
     return {'d_loss': float(d_loss), 'g_loss': float(g_loss)}
 
   def sample(self, sess, num):
-    # Batch statistics, as in every documented run (learning phase 1); no update op is fetched.
-    return sess.run(self.fake, {self.z: self.sample_z[:num], self.learning_phase: 1})
+    """The first ``num`` fixed noise vectors' images, in training-size batches.
+
+    Batch statistics, as in every documented run (learning phase 1); no update op is fetched.
+    """
+    noise = self.eval_z[:num] if num <= len(self.eval_z) else self.fixed_noise(num)
+    batch = self.config.batch_size
+    return np.concatenate([sess.run(self.fake, {self.z: noise[i:i + batch],
+                                                self.learning_phase: 1})
+                           for i in range(0, len(noise), batch)])
+
+  def fixed_noise(self, num):
+    """``num`` noise vectors from the seed alone; a longer draw extends a shorter one."""
+    return np.random.default_rng(self.config.seed + 1).standard_normal(
+        (num, self.config.z_dim)).astype(np.float32)
+
+  def final_report(self, sess):
+    """Sample quality of 1,000 fixed-noise images on shapes64 (``engine/quality.py``)."""
+    return quality.sample_quality_report(self, sess)
 
   def keras_exports(self):
     return {'g': self.generator.model, 'd': self.critic.model}

@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from engine import losses, penalties, towers
+from engine import losses, penalties, quality, towers
 from engine.compat import keras, tf, tf1
 from engine.config import hparam
 from engine.errors import UserError
@@ -167,10 +167,17 @@ class WganGp(Model):
     """``num`` samples from fixed noise (the same every call, apart from the training noise)."""
     rng = np.random.default_rng(self._sample_noise_rng_seed)
     noise = rng.standard_normal((num, self.config.z_dim)).astype(np.float32)
-    return sess.run(self.fake, {self.z: noise})
+    if self.sample_kind == 'points':
+      return sess.run(self.fake, {self.z: noise})
+    batch = self.config.batch_size   # images: batch statistics over training-size batches
+    return np.concatenate([sess.run(self.fake, {self.z: noise[i:i + batch]})
+                           for i in range(0, num, batch)])
 
   def final_report(self, sess):
-    return sample_mode_report(self, sess)
+    """Mode metrics on 2-D mixtures; sample quality on shapes64 (``engine/quality.py``)."""
+    if self.sample_kind == 'points':
+      return sample_mode_report(self, sess)
+    return quality.sample_quality_report(self, sess)
 
   def keras_exports(self):
     return {'g': self.generator.model, 'd': self.critic.model}

@@ -11,7 +11,8 @@ import os
 
 import numpy as np
 
-from engine.data.source import ArraySampler, register_source
+from engine.data.registry import register_source
+from engine.data.source import ArraySampler
 from engine.errors import UserError
 
 IMAGE_SHAPE = (28, 28, 1)

@@ -9,7 +9,8 @@ import os
 
 import numpy as np
 
-from engine.data.source import Sampler, check_order, register_source
+from engine.data.registry import register_source
+from engine.data.source import Sampler, check_order
 from engine.errors import UserError
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')

@@ -5,7 +5,8 @@ The paper's notebook built the ring with ``linspace(0, 2*pi, 8)``, which repeats
 """
 import numpy as np
 
-from engine.data.source import Sampler, register_source
+from engine.data.registry import register_source
+from engine.data.source import Sampler
 from engine.errors import UserError
 
 RING_RADIUS = 1.0    # PacGAN / paper code: centres on the unit circle

@@ -8,9 +8,13 @@ import numpy as np
 
 from engine import resources
 from engine.data.loaders import to_unit_range
-from engine.data.source import ArraySampler, register_source
+from engine.data.registry import register_source
+from engine.data.source import ArraySampler
 
 CLASS_NAMES = ('disc', 'square', 'triangle', 'ring')
+NUM_CLASSES = len(CLASS_NAMES)
+SHAPES_SEED = 1234      # the embedded set is a fixed function of this seed
+EMBEDDED_SIZE = 2048    # images in the set unless --embedded_size says otherwise
 
 
 def shape_images(num, size=64, seed=0):
@@ -43,7 +47,7 @@ def shape_images(num, size=64, seed=0):
 @register_source('shapes64')
 def shapes64_source(config, seed):
   """The embedded 64x64x3 set; ``config.embedded_size`` images (default 2048)."""
-  num = getattr(config, 'embedded_size', 2048)
+  num = getattr(config, 'embedded_size', EMBEDDED_SIZE)
   resources.check_array(f'--embedded_size={num} images of 64x64x3', (num, 64, 64, 3), np.uint8)
-  images, _ = shape_images(num, 64, seed=1234)   # the data set is fixed; ``seed`` orders it
+  images, _ = shape_images(num, 64, seed=SHAPES_SEED)   # the data set is fixed; ``seed`` orders it
   return ArraySampler(images, seed, transform=to_unit_range)

@@ -1,4 +1,4 @@
-"""The sampler interface every model draws from, and the registry of data sources.
+"""The sampler interface every model draws from (the registry of sources: ``registry.py``).
 
 It follows the documented WGAN input sampler: ``image_sample(batch)`` serves real examples,
 ``noise_sample(batch)`` serves generator noise, ``reload()`` pages in the next chunk of a data set
@@ -8,37 +8,6 @@ state) as JSON-able ``state()`` so a resumed run continues exactly where it stop
 import numpy as np
 
 from engine.errors import UserError
-
-_SOURCES = {}
-
-
-def register_source(name):
-  """Decorator for ``factory(config, seed) -> Sampler``; ``name`` is a valid ``--data`` value."""
-  def decorate(factory):
-    if name in _SOURCES:
-      raise ValueError(f'data source {name!r} registered twice')
-    _SOURCES[name] = factory
-    return factory
-  return decorate
-
-
-def source_names():
-  _load_builtin_sources()
-  return sorted(_SOURCES)
-
-
-def make_source(name, config, seed):
-  """The sampler for ``--data=name``; UserError listing the valid names otherwise."""
-  _load_builtin_sources()
-  if name not in _SOURCES:
-    raise UserError(f'--data={name!r} is not a data source; choose one of: '
-                    f'{", ".join(sorted(_SOURCES))}')
-  return _SOURCES[name](config, seed)
-
-
-def _load_builtin_sources():
-  # Modules register their sources on import; kept lazy so importing engine.data stays cheap.
-  import engine.data.builtin  # noqa: F401  pylint: disable=import-outside-toplevel
 
 
 class Sampler:

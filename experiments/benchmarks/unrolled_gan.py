@@ -7,18 +7,18 @@ timing is the median of blocks of iterations, after a warm-up.
 """
 import time
 
-CLOCKS = {'cpu': time.process_time, 'wall': time.perf_counter}
-clock = CLOCKS['cpu']
-
 import numpy as np
 
 from engine.compat import tf, tf1, keras
 from engine.config import make_config
 from engine.data import make_source
+from models.unrolled_gan import UnrolledGAN
+
+CLOCKS = {'cpu': time.process_time, 'wall': time.perf_counter}
+clock = CLOCKS['cpu']
 
 
 def _session(overrides, data='ring'):
-  from models.unrolled_gan import UnrolledGAN  # pylint: disable=import-outside-toplevel
   config = make_config(UnrolledGAN.Config, dict(dict(eval_every_steps=0), **overrides))
   graph = tf.Graph()
   with graph.as_default():

@@ -9,8 +9,9 @@ All three run on the same graph, networks, batch and data in one process, interl
 """
 import numpy as np
 
-from engine import bench, rundir, checkpoint, loop, registry
+from engine import checkpoint, loop, rundir, timing
 from engine.config import make_config
+from models.wgan import WGAN
 
 
 def _documented_iteration(model, sess):
@@ -43,8 +44,8 @@ def _minimal_iteration(model, sess):
 
 def bench_wgan(iterations=20, rounds=3, warmup=3, **overrides):
   """Print seconds per generator iteration for the three loops and their ratios."""
-  model_cls = registry.get('wgan')
-  with bench.temporary_run_dir() as run_dir:
+  model_cls = WGAN
+  with timing.temporary_run_dir() as run_dir:
     settings = dict(run_dir=run_dir, summary_every_steps=0, sample_every_steps=0,
                     export_every_epochs=0, log_every_steps=10 ** 9, save_every_steps=10 ** 9,
                     train_steps=10 ** 9)
@@ -66,14 +67,14 @@ def bench_wgan(iterations=20, rounds=3, warmup=3, **overrides):
         times['engine'] += result.step_seconds[:-1]        # the last one includes the final save
         for name, fn in (('documented (numpy clip)', _documented_iteration),
                          ('minimal sess.run loop', _minimal_iteration)):
-          times[name] += [bench.time_iterations(lambda _: fn(model, sess), 1, 0)['median']
+          times[name] += [timing.time_iterations(lambda _: fn(model, sess), 1, 0)['median']
                           for _ in range(iterations)]
     session.close()
-  rows = {name: bench.summarize(seconds) for name, seconds in times.items()}
+  rows = {name: timing.summarize(seconds) for name, seconds in times.items()}
   print(f'wgan: batch {config.batch_size}, widths g{config.g_base_channels}/'
         f'd{config.d_base_channels}, {config.critic_steps} critic steps, {rounds} rounds x '
         f'{iterations} iterations (interleaved)')
-  bench.print_table('seconds per generator iteration:', rows, 'engine')
+  timing.print_table('seconds per generator iteration:', rows, 'engine')
   engine = rows['engine']['median']
   print(f'documented / engine = {rows["documented (numpy clip)"]["median"] / engine:.3f}   '
         f'(>1: the engine is faster than the documented loop)')

@@ -1,0 +1,1 @@
+"""Benchmarks of the training styles, run by ``bin/bench --model=NAME`` (entry points in setup.cfg)."""

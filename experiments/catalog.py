@@ -1,0 +1,187 @@
+"""The experiments ``bin/reproduce --experiment=NAME`` runs: each a grid of ordinary runs.
+
+Numbers quoted from papers and books are the ones MISSION.md cites (sections C and D).
+"""
+import functools
+
+from engine.errors import UserError
+from experiments import plots, references
+from experiments.spec import Column, Experiment, Published, Run
+
+SEEDS_5 = (0, 1, 2, 3, 4)
+SEEDS_3 = (0, 1, 2)
+
+
+def _runs(group, name, flagfile, seeds, flags=(), schedule=(), iterations=None):
+  """One run per seed: ``name-seedS`` in ``group``."""
+  return tuple(Run(f'{name}-seed{seed}', group, flagfile, seed, iterations, tuple(flags),
+                   tuple(schedule)) for seed in seeds)
+
+
+# -- unrolled_gan: mode coverage on the ring and the grid (MISSION C) --------------------------
+MODE_COLUMNS = (Column('modes captured', 'final.modes', digits=3),
+                Column('% high-quality', 'final.high_quality', scale=100.0),
+                Column('reverse KL', 'final.reverse_kl'))
+MODE_PUBLISHED = (
+    Published('Unrolled GAN (VEEGAN Table 1)', 'ring', {'modes captured': 7.6,
+                                                        '% high-quality': 35.6}),
+    Published('PacGAN4 (PacGAN paper)', 'ring', {'modes captured': 7.8, '% high-quality': 95.9}),
+    Published('Unrolled GAN (VEEGAN Table 1)', 'grid', {'modes captured': 23.6,
+                                                        '% high-quality': 16.0}),
+    Published('PacGAN4 (PacGAN paper)', 'grid', {'modes captured': 24.8,
+                                                 '% high-quality': 93.6}),
+)
+UNROLLED_SCHEDULE = (('eval_every_steps', 1000), ('save_every_steps', 5000),
+                     ('sample_every_steps', 5000), ('log_every_steps', 1000))
+
+
+def _unrolled(data, k):
+  return _runs(f'{data} k={k}', f'{data}-k{k}', f'flags/unrolled_gan_{data}.cfg', SEEDS_5,
+               flags=[('unroll_steps', k)], schedule=UNROLLED_SCHEDULE)
+
+
+def _mode_plots(groups_by_data):
+  shown = [functools.partial(plots.scatter_over_training, groups=groups, seed=0, title=data)
+           for data, groups in groups_by_data.items()]
+  return tuple(shown) + (functools.partial(plots.metric_curves, metrics=('modes', 'high_quality')),
+                         functools.partial(plots.loss_curves, losses=('d_loss', 'g_loss')))
+
+
+UNROLLED = Experiment(
+    name='unrolled_gan', title='Unrolled GAN: mode coverage, k=5 vs k=0 (documented restore)',
+    settings='`flags/unrolled_gan_{ring,grid}.cfg` (k=5, z 50, 2x128 ReLU MLPs, batch 512, Adam '
+             '1e-4 D / 1e-3 G, β1 0.5, documented restore with optimizer slots), `--unroll_steps=0` '
+             'for the plain GAN; the flag files\' 25,000 iterations; 5 seeds. Metrics on 2,500 '
+             'fixed-noise samples (`engine/metrics.py`, VEEGAN/PacGAN definitions).',
+    pages=('unrolled_gan.md',),
+    runs=_unrolled('ring', 0) + _unrolled('ring', 5) + _unrolled('grid', 0) + _unrolled('grid', 5),
+    columns=MODE_COLUMNS, published=MODE_PUBLISHED,
+    plots=_mode_plots({'ring': ('ring k=0', 'ring k=5'), 'grid': ('grid k=0', 'grid k=5')}))
+
+UNROLLED_DIFFERENTIABLE = Experiment(
+    name='unrolled_gan_differentiable',
+    title='Unrolled GAN, the paper\'s second-order unroll (k=5)',
+    settings='`flags/unrolled_gan_differentiable.cfg` (the documented settings with '
+             '`--unroll_mode=differentiable`) on the ring and the grid, 25,000 iterations, 5 seeds.',
+    pages=('unrolled_gan.md',),
+    runs=sum((_runs(f'{data} k=5 differentiable', f'{data}-differentiable',
+                    'flags/unrolled_gan_differentiable.cfg', SEEDS_5, flags=[('data', data)],
+                    schedule=UNROLLED_SCHEDULE) for data in ('ring', 'grid')), ()),
+    columns=MODE_COLUMNS, published=MODE_PUBLISHED,
+    plots=_mode_plots({'ring': ('ring k=5 differentiable',),
+                       'grid': ('grid k=5 differentiable',)}))
+
+# -- wgan_gp on the 2-D mixtures, the authors' gan_toy.py settings (MISSION B) ------------------
+WGAN_GP_TOY = Experiment(
+    name='wgan_gp_toy', title='WGAN-GP on the 8-Gaussian ring and the 5x5 grid',
+    settings='`flags/wgan_gp_toy.cfg` (the authors\' `gan_toy.py`: λ 0.1, 5 critic steps, Adam '
+             '1e-4 β (0.5, 0.9), 3x512 ReLU MLPs, noise dim 2, batch 256) at its 100,000 '
+             'generator iterations (`ITERS` of `gan_toy.py`), `--data=ring|grid`, 3 seeds. '
+             'No published number under these metrics; the unrolled GAN\'s are shown for scale.',
+    pages=('wgan_gp.md',),
+    runs=sum((_runs(data, f'{data}', 'flags/wgan_gp_toy.cfg', SEEDS_3, flags=[('data', data)],
+                    schedule=(('eval_every_steps', 1000), ('save_every_steps', 5000),
+                              ('keep_checkpoints', 20), ('sample_every_steps', 10000),
+                              ('log_every_steps', 1000)))
+              for data in ('ring', 'grid')), ()),
+    columns=MODE_COLUMNS, published=MODE_PUBLISHED,
+    plots=_mode_plots({'ring': ('ring',), 'grid': ('grid',)}))
+
+# -- dcgan: the frozen-discriminator trick, BatchNormalization v1 vs v2 (MISSION D) ------------
+BOOK_1000 = dict(d_loss=0.235, d_acc=92.6, g_loss=4.60)      # GANs in Action ch. 4, Keras 2,
+BOOK_20000 = dict(d_loss=0.058, d_acc=98.4, g_loss=4.25)     # MNIST (MISSION D)
+DCGAN_SCHEDULE = (('eval_every_steps', 1000), ('save_every_steps', 1000),
+                  ('sample_every_steps', 1000), ('log_every_steps', 1000))
+DCGAN = Experiment(
+    name='dcgan', title='DCGAN with the frozen-discriminator trick: BatchNormalization v1 vs v2',
+    settings='`flags/dcgan_v1.cfg` to its 20,000 iterations (1 seed) and `flags/dcgan_v2.cfg` to '
+             '2,000 (3 seeds), on the embedded glyphs28 (the book used MNIST). "@N" is the single '
+             'iteration N, as the book prints it; "end" averages the last 100 iterations. Quality: '
+             '1,000 fixed-noise samples scored by the glyph classifier (`engine/quality.py`).',
+    pages=('dcgan.md',),
+    runs=_runs('v1', 'v1', 'flags/dcgan_v1.cfg', (0,), schedule=DCGAN_SCHEDULE) +
+    _runs('v2', 'v2', 'flags/dcgan_v2.cfg', SEEDS_3, schedule=DCGAN_SCHEDULE, iterations=2000),
+    columns=(Column('D loss @1000', 'at.1000.d_loss'),
+             Column('D acc % @1000', 'at.1000.d_acc', scale=100.0),
+             Column('G loss @1000', 'at.1000.g_loss'),
+             Column('D loss (end)', 'window.d_loss'),
+             Column('D acc % (end)', 'window.d_acc', scale=100.0),
+             Column('G loss (end)', 'window.g_loss'),
+             Column('coverage /10', 'final.coverage'),
+             Column('Fréchet', 'final.frechet')),
+    published=(Published('the book @1000 (Keras 2, MNIST)', 'v1',
+                         {'D loss @1000': BOOK_1000['d_loss'], 'D acc % @1000': BOOK_1000['d_acc'],
+                          'G loss @1000': BOOK_1000['g_loss']}),
+               Published('the book @20000 (single iteration)', 'v1',
+                         {'D loss (end)': BOOK_20000['d_loss'],
+                          'D acc % (end)': BOOK_20000['d_acc'],
+                          'G loss (end)': BOOK_20000['g_loss']})),
+    loss_steps=(1000, 2000, 20000),
+    plots=(functools.partial(plots.loss_curves, losses=('d_loss', 'd_acc', 'g_loss'),
+                             marks={1000: BOOK_1000, 20000: BOOK_20000}, log_scale=('d_loss',)),
+           functools.partial(plots.metric_curves, metrics=('frechet', 'coverage')),
+           functools.partial(plots.sample_grids, groups=('v1', 'v2'), seed=0)),
+    references=references.image_quality)
+
+# -- the headline: does WGAN learn shapes? wgan beside wgan_gp on shapes64 (MISSION A, B) ------
+IMAGE_SCHEDULE = (('eval_every_steps', 500), ('sample_every_steps', 1000),
+                  ('save_every_steps', 1000), ('log_every_steps', 100),
+                  ('export_every_epochs', 100))   # the per-epoch default: 1,560 HDF5 pairs per run
+
+
+def _shapes_experiment(width):
+  size = [('g_base_channels', width), ('d_base_channels', width)]
+  paper = [('learning_rate_g', 5e-5), ('clip_order', 'after'), ('warmup_critic_steps', 100)]
+  runs = (_runs('wgan documented', 'wgan', 'flags/wgan.cfg', SEEDS_3, size, IMAGE_SCHEDULE,
+                10000) +
+          _runs('wgan paper settings', 'wgan-paper', 'flags/wgan.cfg', SEEDS_3, size + paper,
+                IMAGE_SCHEDULE, 10000) +
+          _runs('wgan_gp', 'wgan_gp', 'flags/wgan_gp.cfg', SEEDS_3, size, IMAGE_SCHEDULE, 10000))
+  suffix = '' if width == 16 else f'_w{width}'
+  return Experiment(
+      name=f'wgan_shapes{suffix}', title=f'WGAN vs WGAN-GP on shapes64, width {width}',
+      settings=f'shapes64 (2,048 embedded 64x64x3 images, 4 classes), generator and critic '
+               f'width {width} (documented: 64), batch 64, 10,000 generator iterations, 3 seeds. '
+               '"wgan documented": `flags/wgan.cfg` (RMSProp 5e-5 critic / 1e-5 generator, clip '
+               '±0.01 before each critic update, 5 critic steps). "wgan paper settings": both '
+               'rates 5e-5, `--clip_order=after`, `--warmup_critic_steps=100` (100 critic steps '
+               'for the first 25 generator iterations and every 500th). "wgan_gp": '
+               '`flags/wgan_gp.cfg` (λ 10, Adam 1e-4 β (0, 0.9), layer-norm critic). Quality: '
+               '1,000 fixed-noise samples scored by the shapes64 classifier (`engine/quality.py`).',
+      pages=('wgan.md', 'wgan_gp.md') if width == 16 else ('wgan.md',), runs=runs,
+      columns=(Column('Fréchet', 'final.frechet'), Column('coverage /4', 'final.coverage'),
+               Column('confidence', 'final.confidence'), Column('class KL', 'final.class_kl'),
+               Column('critic loss (end)', 'window.d_loss'),
+               Column('generator loss (end)', 'window.g_loss')),
+      plots=(functools.partial(plots.metric_curves, metrics=('frechet', 'coverage'),
+                               log_scale=('frechet',)),
+             functools.partial(plots.sample_grids, groups=tuple(dict.fromkeys(r.group
+                                                                                for r in runs)),
+                               seed=0),
+             functools.partial(plots.loss_curves, losses=('d_loss', 'g_loss'))),
+      references=references.image_quality)
+
+
+# -- smoke: the harness end to end in about a minute (tests run it) -----------------------------
+SMOKE = Experiment(
+    name='smoke', title='Harness smoke test (tiny unrolled GAN, not a reproduction)',
+    settings='`flags/unrolled_gan_quick.cfg` with 16-unit MLPs, batch 64, 20 iterations, 2 seeds.',
+    pages=(),
+    runs=_runs('ring k=5 tiny', 'ring-tiny', 'flags/unrolled_gan_quick.cfg', (0, 1),
+               flags=[('generator_hidden_units', 16), ('discriminator_hidden_units', 16),
+                      ('batch_size', 64)],
+               schedule=(('eval_every_steps', 10), ('save_every_steps', 10),
+                         ('sample_every_steps', 10), ('log_every_steps', 10)),
+               iterations=20),
+    columns=MODE_COLUMNS, published=MODE_PUBLISHED[:2], window=5,
+    plots=_mode_plots({'ring': ('ring k=5 tiny',)}))
+
+EXPERIMENTS = {e.name: e for e in (UNROLLED, UNROLLED_DIFFERENTIABLE, WGAN_GP_TOY, DCGAN,
+                                   _shapes_experiment(16), _shapes_experiment(32), SMOKE)}
+
+
+def get(name):
+  if name not in EXPERIMENTS:
+    raise UserError(f'--experiment={name!r} is not an experiment; choose one of: '
+                    f'{", ".join(EXPERIMENTS)}')
+  return EXPERIMENTS[name]

@@ -1,0 +1,173 @@
+"""bin/reproduce: runs are ordinary run directories trained by bin/train; a re-run resumes the
+unfinished ones and skips the finished ones; results, tables and pages come from the run dirs."""
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from engine import cli
+from experiments import catalog, estimate, flagfiles, report, runner
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAG_FILES = sorted(f for f in os.listdir(os.path.join(ROOT, 'flags')) if f.endswith('.cfg'))
+
+
+def _reproduce(tmp_path, *extra):
+  command = [sys.executable, os.path.join(ROOT, 'bin', 'reproduce'), '--experiment=smoke',
+             f'--runs_dir={tmp_path / "runs"}', f'--results_dir={tmp_path / "results"}',
+             f'--docs_dir={tmp_path / "docs"}', '--processes=2', *extra]
+  done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                        check=False)
+  assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+  with open(tmp_path / 'results' / 'smoke.json') as handle:
+    return done.stdout, json.load(handle)
+
+
+def _ledger(tmp_path):
+  with open(tmp_path / 'runs' / 'smoke' / 'ledger.json') as handle:
+    return json.load(handle)
+
+
+@pytest.mark.slow
+def test_reproduce_trains_then_resumes_then_skips(tmp_path):
+  out, first = _reproduce(tmp_path, '--max_iterations=10')
+  assert [(r['name'], r['iterations'], r['finished']) for r in first['runs']] == \
+      [('ring-tiny-seed0', 10, False), ('ring-tiny-seed1', 10, False)]
+
+  out, second = _reproduce(tmp_path)
+  assert 'ring-tiny-seed0: resuming from checkpoint 10 -> 20 iterations' in out
+  for run in second['runs']:
+    run_dir = tmp_path / 'runs' / 'smoke' / run['name']
+    log = (tmp_path / 'runs' / 'smoke' / 'logs' / f'{run["name"]}.log').read_text()
+    assert f'Resumed {run_dir} at step 10' in log
+    steps = [int(line.split(',')[0]) for line in (run_dir / 'losses.csv').read_text().split()[1:]]
+    assert steps == list(range(1, 21))
+    assert run['iterations'] == 20 and run['finished'] and run['dataset'] == 'ring'
+    assert run['model'] == 'unrolled_gan' and run['flags']['seed'] == run['seed']
+    assert run['flags']['generator_hidden_units'] == 16 and run['flags']['train_steps'] == 20
+    assert [row['step'] for row in run['metrics']['over_training']] == [10, 20]
+    assert set(run['metrics']['final']) >= {'modes', 'high_quality', 'reverse_kl'}
+    assert run['wall_seconds'] > 0
+  attempts = {name: len(entry['attempts']) for name, entry in _ledger(tmp_path).items()}
+
+  out, third = _reproduce(tmp_path)
+  assert out.count('finished (20 iterations), skipped') == 2
+  assert {name: len(e['attempts']) for name, e in _ledger(tmp_path).items()} == attempts
+  assert third['runs'] == second['runs']
+  table = (tmp_path / 'results' / 'smoke.md').read_text()
+  assert '| ring k=5 tiny | 2/2 | 20 |' in table
+  assert all((tmp_path / 'docs' / 'img' / f'smoke_{kind}.png').exists()
+             for kind in ('scatter_ring', 'metrics', 'losses'))
+
+
+def test_list_and_a_wrong_experiment_from_the_command_line(tmp_path):
+  def run(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'bin', 'reproduce'), *args,
+                           f'--runs_dir={tmp_path}'], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, check=False)
+  listed = run('--list', '--experiment=smoke')
+  assert listed.returncode == 0, listed.stderr[-2000:]
+  assert re.search(r'^smoke +2 +\d+\.\d h$', listed.stdout, re.M), listed.stdout
+  wrong = run('--experiment=nope')
+  assert wrong.returncode == 2
+  errors = [line for line in wrong.stderr.splitlines() if line.startswith('reproduce:')]
+  assert errors == ["reproduce: error: --experiment='nope' is not an experiment; choose one of: "
+                    + ', '.join(catalog.EXPERIMENTS)] and 'Traceback' not in wrong.stderr
+
+
+def _smoke_plan(tmp_path):
+  return runner.plan(catalog.SMOKE, str(tmp_path / 'smoke'))
+
+
+def test_run_dir_with_other_flags_is_not_run_but_schedule_changes_are_fine(tmp_path):
+  planned = _smoke_plan(tmp_path)[0]
+  os.makedirs(planned.run_dir)
+
+  def write(config):
+    with open(os.path.join(planned.run_dir, 'flags.txt'), 'w') as handle:
+      handle.write(cli.config_as_flags(planned.model_cls, config))
+  write(planned.config.replace(eval_every_steps=3, train_steps=7, save_every_steps=2))
+  assert runner.flag_mismatch(planned) == ''
+  write(planned.config.replace(batch_size=32))
+  assert '--batch_size=32' in runner.flag_mismatch(planned)
+  assert '--batch_size=64' in runner.flag_mismatch(planned)
+
+
+def test_every_experiment_resolves_to_its_documented_lengths(tmp_path):
+  lengths = {}
+  for experiment in catalog.EXPERIMENTS.values():
+    for planned in runner.plan(experiment, str(tmp_path / experiment.name)):
+      lengths.setdefault((experiment.name, planned.run.group), set()).add(
+          planned.config.train_steps)
+  assert lengths[('unrolled_gan', 'grid k=0')] == {25000}          # flags/unrolled_gan.cfg
+  assert lengths[('unrolled_gan_differentiable', 'ring k=5 differentiable')] == {25000}
+  assert lengths[('wgan_gp_toy', 'grid')] == {100000}                # gan_toy.py ITERS
+  assert lengths[('dcgan', 'v1')] == {20000} and lengths[('dcgan', 'v2')] == {2000}
+  assert lengths[('wgan_shapes', 'wgan_gp')] == {10000}
+
+
+def test_runs_of_a_group_differ_only_in_seed_and_run_dir(tmp_path):
+  for experiment in catalog.EXPERIMENTS.values():
+    configs = {}
+    for planned in runner.plan(experiment, str(tmp_path / experiment.name)):
+      settings = dataclasses.asdict(planned.config)
+      configs.setdefault(planned.run.group, []).append(
+          {k: v for k, v in settings.items() if k not in ('seed', 'run_dir')})
+    for group, settings in configs.items():
+      assert all(s == settings[0] for s in settings), (experiment.name, group)
+      assert len(settings) == len({r.seed for r in experiment.runs if r.group == group})
+
+
+@pytest.mark.parametrize('name', FLAG_FILES)
+def test_flag_file_reader_agrees_with_absl(name):
+  """The harness resolves flag files with the engine's own parser semantics."""
+  cli.define_flags()
+  path = os.path.join('flags', name)
+  model_cls, values = flagfiles.values([f'--flagfile={path}'], path)
+  args = flagfiles.expand([f'--flagfile={path}'])
+  expected = {}
+  for arg in args:
+    flag, _, text = arg[2:].partition('=')
+    if flag not in cli.FLAGS and flag.startswith('no'):
+      flag, text = flag[2:], 'false'
+    if flag != 'model':
+      expected[flag] = cli.FLAGS[flag].parser.parse(text or 'true')
+  assert values == expected and model_cls.name in name
+
+
+def test_list_estimate_is_timed_once_then_cached(tmp_path, monkeypatch):
+  runs, seconds, timings = estimate.estimate(catalog.SMOKE, str(tmp_path))
+  assert runs == 2 and seconds > 0 and set(timings) == {'ring k=5 tiny'}
+  assert timings['ring k=5 tiny']['iteration'] > 0
+  monkeypatch.setattr(estimate, 'time_run', lambda planned: pytest.fail('timed again'))
+  assert estimate.estimate(catalog.SMOKE, str(tmp_path))[1] == seconds
+
+
+def _record(group, seed, iterations, target, modes, wall=60.0):
+  return dict(name=f'{group}-{seed}', group=group, seed=seed, iterations=iterations,
+              target_iterations=target, finished=iterations >= target, wall_seconds=wall,
+              threads=1, error='', metrics=dict(final=dict(modes=modes, high_quality=0.5,
+                                                           reverse_kl='inf'), at={}, window={}))
+
+
+def test_group_rows_average_finished_seeds_and_mark_unfinished_groups():
+  experiment = dataclasses.replace(catalog.SMOKE, runs=catalog.SMOKE.runs + (
+      dataclasses.replace(catalog.SMOKE.runs[0], name='other', group='other'),))
+  records = [_record('ring k=5 tiny', 0, 20, 20, 6), _record('ring k=5 tiny', 1, 20, 20, 8),
+             _record('other', 0, 12, 20, 3)]
+  rows = report.group_rows(experiment, records)
+  assert rows[2] == '| ring k=5 tiny | 2/2 | 20 | 7 ± 1 | 50 ± 0 | – (2 inf) | 1.0 min |'
+  assert rows[3] == '| other | 0/1 | 12 of 20 (unfinished) | 3 | 50 | – (1 inf) | – |'
+
+
+def test_page_section_between_markers_is_replaced_and_the_rest_kept(tmp_path):
+  page = tmp_path / 'model.md'
+  mark = report.MARK.format(name='smoke')
+  page.write_text(f'# intro\n<!-- begin {mark} -->\nold\n<!-- end {mark} -->\nafter\n')
+  report._update_page(str(page), catalog.SMOKE, 'new table\n', print)  # pylint: disable=protected-access
+  assert page.read_text() == f'# intro\n<!-- begin {mark} -->\nnew table\n<!-- end {mark} -->\nafter\n'
+
