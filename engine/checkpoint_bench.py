@@ -80,9 +80,9 @@ def bench_remapper(model_name, iterations=5, rounds=3, **overrides):
   for _ in range(rounds):
     for name, session in sessions.items():
       with session.graph.as_default():
-        timing = timing.time_iterations(lambda i, s=session: s.model.iteration(s.sess, i),
-                                       iterations, warmup=1)
-      rows[name].append(timing['median'])
+        measured = timing.time_iterations(lambda i, s=session: s.model.iteration(s.sess, i),
+                                          iterations, warmup=1)
+      rows[name].append(measured['median'])
   for session in sessions.values():
     session.close()
   summaries = {name: timing.summarize(values) for name, values in rows.items()}

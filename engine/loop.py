@@ -211,8 +211,8 @@ class _Loop:
       self.step = restored.step
       self.last_checkpoint = (restored.step, restored.path)
       logging.info('Resumed %s at step %d (epoch %d) from %s.', run.path, self.step,
-                   self.data.epoch, os.path.basename(restored.path))
-    self.exported_epoch = self.data.epoch
+                   self.data.completed_epochs, os.path.basename(restored.path))
+    self.exported_epoch = self.data.completed_epochs
     end = self.config.train_steps
     self.end = min(end, self.step + max_steps) if max_steps else end
     self.writer = None
@@ -289,7 +289,7 @@ class _Loop:
   def _after_step(self, losses, progress, previous):
     config, step = self.config, self.step
     if _crossed(previous, step, config.log_every_steps) or step >= self.end:
-      logging.info('%s', progress.line(step, losses, self.data.epoch))
+      logging.info('%s', progress.line(step, losses, self.data.completed_epochs))
     if not self.is_chief:
       return
     if config.summary_every_steps and _crossed(previous, step, config.summary_every_steps):
@@ -297,9 +297,9 @@ class _Loop:
     if (config.sample_every_steps and _crossed(previous, step, config.sample_every_steps)) or \
         step >= self.end:
       self._samples(step)
-    if config.export_every_epochs and self.data.epoch >= self.exported_epoch + \
-        config.export_every_epochs:
-      self._export(self.data.epoch)
+    epochs = self.data.completed_epochs
+    if config.export_every_epochs and epochs >= self.exported_epoch + config.export_every_epochs:
+      self._export(epochs)
     if step >= self.end and config.export_every_epochs:
       self._export_final()
 

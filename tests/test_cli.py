@@ -62,11 +62,3 @@ def test_shared_flag_is_validated_with_the_chosen_models_own_choices():
     make_config(_ConfigA, {'norm': values.norm})
   assert 'model_a: Norm of model A. [a|b]' in values['norm'].help
   assert 'model_b: Norm of model B. [b|c]' in values['norm'].help
-
-
-def test_helpfull_lists_every_models_flags(entry_points):
-  done = entry_points.run('train', ['--helpfull'])    # absl exits 1 after printing help
-  assert 'Traceback' not in done.stderr
-  for model_cls in registry.all_models().values():
-    for field in dataclasses.fields(model_cls.Config):
-      assert f'--{field.name}' in done.stdout, field.name

@@ -159,6 +159,11 @@ class ChunkedSampler(Sampler):
     return self.reader.num_examples
 
   @property
+  def completed_epochs(self):
+    served = self._chunk_start + (self._offset if self._chunk is not None else 0)
+    return self.epoch + (served >= len(self._order))
+
+  @property
   def example_shape(self):
     return tuple(self.reader.example_shape)
 

@@ -31,6 +31,11 @@ class Sampler:
     """Page in the next chunk (no-op for in-memory sources)."""
 
   @property
+  def completed_epochs(self):
+    """Epochs whose every example has been served (``epoch`` counts lazily, at the next draw)."""
+    return self.epoch
+
+  @property
   def num_examples(self):
     """Examples per epoch (None for an endless generator)."""
     return None
@@ -76,6 +81,10 @@ class ArraySampler(Sampler):
   @property
   def num_examples(self):
     return len(self.examples)
+
+  @property
+  def completed_epochs(self):
+    return self.epoch + (self._offset == len(self._order))
 
   @property
   def example_shape(self):
