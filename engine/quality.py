@@ -14,6 +14,7 @@ is finalized) or the session Keras shares; its weights are cached as ``.npz`` ne
 with its held-out accuracy and settings (retrained when the settings change).
 """
 import dataclasses
+import hashlib
 import json
 import os
 from typing import Callable
@@ -224,18 +225,41 @@ class QualityMeasure:
   """A data set's classifier with the features of real reference images: ``measure(samples)``."""
 
   def __init__(self, spec, cache_dir=None, samples=EVAL_SAMPLES):
-    self.spec = spec
-    self.classifier = ImageClassifier(spec, cache_dir or default_cache_dir())
-    images, _ = spec.held_out_set(2 * samples)
-    _, self.real_features = self.classifier.predict(images[:samples])
-    self._other_real = images[samples:]
+    self.spec, self.samples = spec, samples
+    cache_dir = cache_dir or default_cache_dir()
+    self.classifier = ImageClassifier(spec, cache_dir)
+    self.real_features = self._real_features(cache_dir)
+
+  def _real_features(self, cache_dir):
+    """Features of ``samples`` held-out real images, cached next to the classifier.
+
+    Drawing and classifying them costs seconds, paid once per machine instead of once per
+    process (every short training run evaluates at its end). The cache is valid for the
+    classifier weights it was computed with (their checksum is stored with it).
+    """
+    with open(self.classifier.path, 'rb') as handle:
+      weights = hashlib.sha256(handle.read()).hexdigest()
+    path = os.path.join(cache_dir, f'{self.spec.name}_real_features_{self.samples}.npz')
+    try:
+      with np.load(path, allow_pickle=False) as cached:
+        if str(cached['weights_sha256']) == weights:
+          return cached['features']
+    except (OSError, KeyError, ValueError):
+      pass
+    images, _ = self.spec.held_out_set(2 * self.samples)   # the first half; floor() the second
+    _, features = self.classifier.predict(images[:self.samples])
+    partial = f'{path}.{os.getpid()}.tmp.npz'
+    np.savez(partial, features=features, weights_sha256=np.array(weights))
+    os.replace(partial, path)
+    return features
 
   def __call__(self, samples):
     return sample_quality(self.classifier, samples, self.real_features)
 
   def floor(self):
     """The measures of as many other real images: the best a generator can score."""
-    return self(self._other_real)
+    images, _ = self.spec.held_out_set(2 * self.samples)
+    return self(images[self.samples:])
 
 
 _MEASURES = {}
