@@ -38,7 +38,8 @@ def test_kill_at_every_write_point_then_rerun_is_bit_identical(flags, kills, ent
 
 
 def test_compare_run_dirs_sees_a_changed_variable_and_a_stray_file(entry_points, tmp_path):
-  """The comparison itself bites: a run with another seed differs, a .partial file is stray."""
+  """The comparison itself bites: a run with another seed differs (so --seed matters), a
+  .partial file is stray."""
   runs = []
   for seed in (0, 1):
     runs.append(tmp_path / f'seed{seed}')

@@ -31,20 +31,6 @@ def test_resumed_run_continues_with_identical_losses(small_wgan_config, tmp_path
   assert csv[0] == 'step,d_loss,g_loss' and len(csv) == steps + 1
 
 
-def test_same_seed_same_losses_other_seed_differs(small_wgan_config, tmp_path):
-  runs = [loop.train(WGAN, small_wgan_config(train_steps=4, seed=seed,
-                                             run_dir=str(tmp_path / f'{i}')))
-          for i, seed in enumerate((3, 3, 4))]
-  assert _losses(runs[0]) == _losses(runs[1])
-  assert _losses(runs[0]) != _losses(runs[2])
-
-
-def test_existing_checkpoint_with_noresume_is_an_error(small_wgan_config):
-  loop.train(WGAN, small_wgan_config(train_steps=1))
-  with pytest.raises(UserError, match='already holds checkpoints'):
-    loop.train(WGAN, small_wgan_config(train_steps=2, resume=False))
-
-
 def test_non_finite_loss_stops_and_names_the_last_good_checkpoint(small_wgan_config,
                                                                   monkeypatch):
   config = small_wgan_config(train_steps=6, save_every_steps=2)
@@ -126,7 +112,7 @@ def small_filesystem(tmp_path):
 
 def test_a_really_full_disk_keeps_the_last_checkpoint(small_wgan_config, small_filesystem,
                                                       tmp_path):
-  config = small_wgan_config(train_steps=40, save_every_steps=2, sample_every_steps=1,
+  config = small_wgan_config(train_steps=12, save_every_steps=2, sample_every_steps=1,
                              embedded_size=32, run_dir=str(small_filesystem / 'run'))
   with pytest.raises(UserError, match=r'(disk full|No space left).*stopped at step \d+ — the '
                      r'last good checkpoint is step \d+'):
@@ -140,7 +126,7 @@ def test_a_really_full_disk_keeps_the_last_checkpoint(small_wgan_config, small_f
   shutil.copytree(config.run_dir, moved)
   finished = loop.train(WGAN, config.replace(run_dir=str(moved)))
   reference = loop.train(WGAN, config.replace(run_dir=str(tmp_path / 'reference')))
-  assert finished.last_step == 40
+  assert finished.last_step == 12
   assert compare_run_dirs(reference.run_dir, str(moved)) == []
 
 
