@@ -131,16 +131,21 @@ def test_a_really_full_disk_keeps_the_last_checkpoint(small_wgan_config, small_f
 
 
 def test_exports_hold_the_live_weights_of_their_step(small_wgan_config, tmp_path, monkeypatch):
-  """Each ``{prefix}_{e}epoch.h5`` equals the session's values when it was written; the final
-  export equals the final checkpoint; --keep_exports bounds the per-epoch files."""
+  """Each ``{prefix}_{e}epoch.h5`` holds that network's session values when it was written; the
+  final export equals the final checkpoint; --keep_exports bounds the per-epoch files."""
   import h5py  # pylint: disable=import-outside-toplevel
   live = {}
-  original = checkpoint.save_keras_weights
 
-  def recording(keras_model, path):
-    live[os.path.basename(path)] = [np.array(w) for w in keras_model.get_weights()]
-    return original(keras_model, path)
-  monkeypatch.setattr(checkpoint, 'save_keras_weights', recording)
+  def recording(original, name_of):
+    def export(self, *args):
+      for prefix, keras_model in self.model.keras_exports().items():
+        live[name_of(prefix, *args)] = [np.array(w) for w in keras_model.get_weights()]
+      return original(self, *args)
+    return export
+  monkeypatch.setattr(loop._Loop, '_export', recording(  # pylint: disable=protected-access
+      loop._Loop._export, lambda prefix, epoch: f'{prefix}_{epoch}epoch.h5'))  # pylint: disable=protected-access
+  monkeypatch.setattr(loop._Loop, '_export_final', recording(  # pylint: disable=protected-access
+      loop._Loop._export_final, lambda prefix: f'{prefix}_final.h5'))  # pylint: disable=protected-access
   config = small_wgan_config(train_steps=5, embedded_size=40, keep_exports=2)
   result = loop.train(WGAN, config)
   weights = tmp_path / 'run' / 'weights'
@@ -153,7 +158,7 @@ def test_exports_hold_the_live_weights_of_their_step(small_wgan_config, tmp_path
       for layer in handle.attrs['layer_names']:
         group = handle[layer]
         stored += [np.asarray(group[w]) for w in group.attrs['weight_names']]
-    assert len(stored) == len(live[name])
+    assert len(stored) == len(live[name]), name
     assert all(a.tobytes() == b.tobytes() for a, b in zip(stored, live[name])), name
   assert any(a.tobytes() != b.tobytes() for a, b in zip(live['g_4epoch.h5'], live['g_5epoch.h5']))
   variables = checkpoint.read_variables(result.checkpoint)
