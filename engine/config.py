@@ -104,6 +104,12 @@ def _number(bound):
   return str(int(bound)) if float(bound).is_integer() else f'{bound:g}'
 
 
+def schedule_flags():
+  """The engine fields a resumed run may change (``on_resume='free'``: schedule, logging,
+  retention, towers); every other flag is fixed for the life of a run directory."""
+  return tuple(f.name for f in fields(TrainConfig) if f.metadata['on_resume'] == 'free')
+
+
 def fixed_on_resume(config_cls):
   """Names of the fields a run directory keeps for life (``hparam(on_resume='fixed')``).
 

@@ -126,7 +126,7 @@ DCGAN = Experiment(
 # -- the headline: does WGAN learn shapes? wgan beside wgan_gp on shapes64 (MISSION A, B) ------
 IMAGE_SCHEDULE = (('eval_every_steps', 500), ('sample_every_steps', 1000),
                   ('save_every_steps', 1000), ('log_every_steps', 100),
-                  ('export_every_epochs', 100))   # the per-epoch default: 1,560 HDF5 pairs per run
+                  ('keep_exports', 2))   # the documented per-epoch export, newest 2 epochs kept
 
 
 def _shapes_experiment(width):

@@ -2,11 +2,11 @@
 import dataclasses
 from typing import Callable, Optional
 
+from engine.config import schedule_flags
+
 # Flags that may change between invocations on one run directory (the engine refuses a re-run
 # whose other flags differ from the run's flags.txt).
-SCHEDULE_FLAGS = ('train_steps', 'log_every_steps', 'summary_every_steps', 'sample_every_steps',
-                  'save_every_steps', 'eval_every_steps', 'export_every_epochs',
-                  'keep_checkpoints', 'resume', 'run_dir')
+SCHEDULE_FLAGS = schedule_flags()
 
 
 @dataclasses.dataclass(frozen=True)
