@@ -49,6 +49,29 @@ def snapshot(folder):
   return files
 
 
+@pytest.fixture
+def tmpfs(tmp_path):
+  """Factory: a fresh tmpfs of ``size`` (e.g. '4m') mounted under tmp_path, unmounted after.
+
+  Needs root (or CAP_SYS_ADMIN); the test is skipped, with the reason, where mounting fails.
+  """
+  import subprocess  # pylint: disable=import-outside-toplevel
+  mounted = []
+
+  def mount(size):
+    point = tmp_path / f'tmpfs{len(mounted)}'
+    point.mkdir()
+    done = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size}', 'tmpfs', str(point)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+      pytest.skip(f'cannot mount a tmpfs here ({done.stderr.strip() or done.returncode})')
+    mounted.append(point)
+    return point
+  yield mount
+  for point in mounted:
+    subprocess.run(['umount', '-l', str(point)], check=False)
+
+
 def has_gpu():
   return bool(tf.config.list_physical_devices('GPU'))
 

@@ -128,21 +128,14 @@ def test_damaged_newest_checkpoint_is_skipped_with_its_reason(name, three_checkp
   assert all(redone[k].tobytes() == original[k].tobytes() for k in redone)
 
 
-def test_run_dir_on_a_read_only_filesystem_is_one_line(entry_points, tmp_path):
+def test_run_dir_on_a_read_only_filesystem_is_one_line(entry_points, tmpfs):
   """A finished run whose filesystem became read-only: one line, nothing else (needs mount)."""
-  disk = tmp_path / 'disk'
-  disk.mkdir()
-  mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', str(disk)],
-                           capture_output=True, text=True, check=False)
-  if mounted.returncode:
-    pytest.skip(f'cannot mount a tmpfs here ({mounted.stderr.strip() or mounted.returncode})')
-  try:
-    flags = TINY_WGAN_FLAGS + ['--train_steps=2', f'--run_dir={disk}/run']
-    assert entry_points.run('train', flags).returncode == 0
-    subprocess.run(['mount', '-o', 'remount,ro', str(disk)], check=True)
-    done = entry_points.run('train', flags[:-2] + ['--train_steps=4', f'--run_dir={disk}/run'])
-    assert done.returncode == 2, done.stderr[-2000:]
-    errors = [line for line in done.stderr.splitlines() if 'error:' in line]
-    assert len(errors) == 1 and 'not writable (read-only file system)' in errors[0], done.stderr[-2000:]
-  finally:
-    subprocess.run(['umount', '-l', str(disk)], check=False)
+  disk = tmpfs('64m')
+  flags = TINY_WGAN_FLAGS + ['--train_steps=2', f'--run_dir={disk}/run']
+  assert entry_points.run('train', flags).returncode == 0
+  subprocess.run(['mount', '-o', 'remount,ro', str(disk)], check=True)
+  done = entry_points.run('train', flags[:-2] + ['--train_steps=4', f'--run_dir={disk}/run'])
+  assert done.returncode == 2, done.stderr[-2000:]
+  errors = [line for line in done.stderr.splitlines() if 'error:' in line]
+  assert len(errors) == 1 and 'not writable (read-only file system)' in errors[0], \
+      done.stderr[-2000:]
