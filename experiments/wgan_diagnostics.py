@@ -36,6 +36,7 @@ def diagnose(run_dir):
     fake_grad = tf.gradients(model.g_loss, model.fake)[0] * -NUM    # dD(G(z_i))/dG(z_i)
     g_grads = tf.gradients(model.g_loss, model.generator.trainable_variables)
     weights = model.critic.trainable_variables
+    saver = tf1.train.Saver(max_to_keep=None)
   prefixes = collect.checkpoint_steps(run_dir)
   rows = []
   try:
@@ -44,8 +45,6 @@ def diagnose(run_dir):
             model.z: np.random.default_rng(12345).standard_normal(
                 (NUM, config.z_dim)).astype(np.float32),
             model.learning_phase: 1}
-    with session.graph.as_default():
-      saver = tf1.train.Saver(max_to_keep=None)
     for step in sorted(prefixes):
       saver.restore(session.sess, prefixes[step])
       d_loss, real, fake, grads, critic, samples = session.sess.run(
