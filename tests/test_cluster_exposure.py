@@ -1,4 +1,4 @@
-"""Clusters refuse to be reachable by accident (issue 15; docs/cluster.md, "Who can reach a cluster").
+"""Clusters refuse to be reachable by accident (docs/cluster.md, "Who can reach a cluster").
 
 TensorFlow's cluster runtime has no authentication: the guard in ``engine.cluster`` refuses hosts
 that are not loopback or private-range before any server starts. No test here contacts a
@@ -98,7 +98,7 @@ def _isolated_train(tmp_path, args, env=None):
 
 
 def _network_calls(trace):
-  """Connections, listens and binds to a real port on IPv4/IPv6 (an import-time probe binds ::1:0)."""
+  """Connects, listens and binds to a port on IPv4/IPv6 (an import-time probe binds ::1 port 0)."""
   calls = []
   for line in trace.splitlines():
     inet = 'AF_INET' in line
@@ -137,7 +137,7 @@ def test_the_acknowledgement_flag_gets_past_the_guard_on_the_command_line(tmp_pa
                                  'answer within 1 s (--cluster_wait_secs); is it running?'], stderr
   assert 'the cluster hosts are not checked for exposure' in stderr
   assert 'listens on port 2223 of every network interface' in stderr
-  assert any('203.0.113.5' in call for call in _network_calls(trace))   # tried, inside the namespace
+  assert any('203.0.113.5' in call for call in _network_calls(trace))   # tried, in the namespace
 
 
 _SERVE = '''

@@ -52,7 +52,8 @@ def test_an_npz_object_array_is_refused_and_its_pickle_never_runs(tmp_path, load
 
 def _lambda_model_file(path, marker):
   """A full Keras HDF5 model file: Input(2) -> Lambda(payload) -> Dense 'out'; its weights."""
-  payload = eval(f"lambda x: (__import__('os').makedirs({marker!r}, exist_ok=True), x)[1]")  # pylint: disable=eval-used
+  source = f"lambda x: (__import__('os').makedirs({marker!r}, exist_ok=True), x)[1]"
+  payload = eval(source)  # pylint: disable=eval-used
   graph = tf.Graph()
   with graph.as_default(), tf1.Session(graph=graph) as sess:
     K.set_session(sess)
