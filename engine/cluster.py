@@ -5,6 +5,7 @@ graph (between-graph replication) and train; worker 0 is the chief. These settin
 process sits; they are per node and stay out of the model's config (and of ``flags.txt``).
 """
 import dataclasses
+import ipaddress
 import json
 import os
 import socket
@@ -35,6 +36,10 @@ def define_flags():
   flags.DEFINE_integer('cluster_wait_secs', 600, 'Seconds a worker waits for the ps tasks to '
                        'answer and for the chief to initialize the model (and the chief for '
                        'the other workers to finish) before giving up.', lower_bound=1)
+  flags.DEFINE_bool('allow_public_cluster_hosts', False, 'Accept cluster hosts that are not '
+                    'loopback or private-network addresses. TensorFlow\'s cluster runtime has no '
+                    'authentication or encryption: whoever reaches a task\'s port can read and '
+                    'change the model and run operations on that machine (docs/cluster.md).')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +90,8 @@ def from_flags(environ=None):
                       '--task_index or TF_CONFIG)')
     return None
   return make_cluster_config(ps_hosts, worker_hosts, job_name, task_index,
-                             FLAGS.sync_replicas, FLAGS.cluster_wait_secs)
+                             FLAGS.sync_replicas, FLAGS.cluster_wait_secs,
+                             FLAGS.allow_public_cluster_hosts)
 
 
 def _parse_tf_config(text):
@@ -104,8 +110,12 @@ def _parse_tf_config(text):
 
 
 def make_cluster_config(ps_hosts, worker_hosts, job_name, task_index, sync_replicas=False,
-                        wait_secs=600):
-  """Validate the cluster description; every problem is one line naming the flag."""
+                        wait_secs=600, allow_public_hosts=False):
+  """Validate the cluster description; every problem is one line naming the flag.
+
+  Last, before any server starts: every host must be loopback or private-range (see
+  ``check_exposure``) unless ``allow_public_hosts`` (--allow_public_cluster_hosts).
+  """
   ps_hosts, worker_hosts = tuple(ps_hosts or ()), tuple(worker_hosts or ())
   if not ps_hosts:
     raise UserError('--ps_hosts: at least one parameter server (host:port) is needed')
@@ -128,6 +138,13 @@ def make_cluster_config(ps_hosts, worker_hosts, job_name, task_index, sync_repli
   if not 0 <= task_index < len(hosts):
     raise UserError(f'--task_index={task_index} is outside --{job_name}_hosts '
                     f'({len(hosts)} task(s): 0..{len(hosts) - 1})')
+  if allow_public_hosts:
+    logging.warning('--allow_public_cluster_hosts: the cluster hosts are not checked for '
+                    'exposure (docs/cluster.md)')
+  else:
+    for flag, hosts in (('ps_hosts', ps_hosts), ('worker_hosts', worker_hosts)):
+      for host in hosts:
+        check_exposure(flag, host)
   return ClusterConfig(ps_hosts, worker_hosts, job_name, task_index, bool(sync_replicas),
                        int(wait_secs))
 
@@ -136,6 +153,52 @@ def _check_address(flag, host):
   name, _, port = str(host).rpartition(':')
   if not name or not port.isdigit() or not 0 < int(port) < 65536:
     raise UserError(f'--{flag}: {host!r} is not host:port (port 1..65535)')
+
+
+# Loopback, RFC 1918 private IPv4 and RFC 4193 unique-local IPv6: not routed on the internet.
+TRUSTED_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    '127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '::1/128', 'fc00::/7'))
+
+
+def check_exposure(flag, host):
+  """UserError unless ``host`` (host:port) is only loopback or private-network addresses.
+
+  A name counts by what it resolves to (all of it); a literal address is not looked up.
+  """
+  name = host.rpartition(':')[0].strip('[]')
+  literal = _literal(name)
+  public = [a for a in ([literal] if literal else _resolve(flag, host, name)) if not _trusted(a)]
+  if public:
+    shown = host if literal else f'{host} (resolves to {public[0]})'
+    raise UserError(f'--{flag}: {shown} is not a loopback or private-network address; '
+                    "TensorFlow's cluster runtime has no authentication or encryption, so anyone "
+                    'who can reach it can read and change the model and run operations on that '
+                    'machine; use a trusted private network (docs/cluster.md) or pass '
+                    '--allow_public_cluster_hosts')
+
+
+def _literal(name):
+  """``name`` as an IP address string, or None when it is a host name."""
+  try:
+    return str(ipaddress.ip_address(name.split('%')[0]))
+  except ValueError:
+    return None
+
+
+def _resolve(flag, host, name):
+  try:
+    found = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+  except (socket.gaierror, UnicodeError) as error:
+    raise UserError(f'--{flag}: cannot resolve {host} ({error}), so it cannot be checked for '
+                    'exposure; fix the name or pass --allow_public_cluster_hosts') from None
+  return sorted({info[4][0].split('%')[0] for info in found})
+
+
+def _trusted(address):
+  ip = ipaddress.ip_address(address)
+  if ip.version == 6 and ip.ipv4_mapped:
+    ip = ip.ipv4_mapped
+  return any(ip.version == net.version and ip in net for net in TRUSTED_NETWORKS)
 
 
 def wait_for_ps(cluster):

@@ -51,11 +51,17 @@ def session_config(cluster):
 def _start_server(cluster):
   hosts = cluster.ps_hosts if cluster.job_name == 'ps' else cluster.worker_hosts
   try:
-    return tf1.train.Server(cluster.cluster_spec(), job_name=cluster.job_name,
-                            task_index=cluster.task_index, config=session_config(cluster))
+    server = tf1.train.Server(cluster.cluster_spec(), job_name=cluster.job_name,
+                              task_index=cluster.task_index, config=session_config(cluster))
   except (tf.errors.OpError, RuntimeError, ValueError) as error:
     raise UserError(f'--{cluster.job_name}_hosts: could not serve task {cluster.task_index} at '
                     f'{hosts[cluster.task_index]}: {str(error).splitlines()[0]}') from None
+  # Measured (docs/cluster.md): TF's gRPC server binds the wildcard address, whatever the host.
+  name, _, port = hosts[cluster.task_index].rpartition(':')
+  logging.warning('%s task %d listens on port %s of every network interface, not only %s; '
+                  "TensorFlow's cluster runtime has no authentication: keep the port behind a "
+                  'firewall (docs/cluster.md)', cluster.job_name, cluster.task_index, port, name)
+  return server
 
 
 def _train_worker(model_cls, config, cluster, server, max_steps):

@@ -23,6 +23,7 @@ from absl import logging
 
 from engine import checkpoint as ckpt
 from engine import faults
+from engine import hparams
 from engine import images
 from engine import resources
 from engine import rundir
@@ -220,8 +221,10 @@ class _Loop:
     if self.is_chief:
       if self.config.summary_every_steps:
         self.writer = tf1.summary.FileWriter(run.path, graph=None)
-        if self.step:     # TensorBoard drops events after this step from earlier runs
-          self.writer.add_session_log(tf1.SessionLog(status=tf1.SessionLog.START), self.step)
+        if self.step:     # TensorBoard drops earlier events from this step on: the killed
+          self.writer.add_session_log(     # process's events after checkpoint self.step
+              tf1.SessionLog(status=tf1.SessionLog.START), self.step + 1)
+        hparams.write_session_start(self.writer, session.model.name, self.config, run.path)
       self.loss_log, self.metrics_log = rundir.open_logs(run)
 
   def run(self):
@@ -278,6 +281,8 @@ class _Loop:
     if self.is_chief and self.step >= self.end and self.step > 0 and not result.checkpoint and \
         (not self.last_checkpoint or self.last_checkpoint[0] != self.step):
       result.checkpoint = self._save()
+    if self.writer and self.step >= self.config.train_steps:
+      hparams.write_session_end(self.writer, self.step)
 
   def _advance(self):
     """Count the iteration just run (a cluster reads the shared global step instead)."""
@@ -292,7 +297,8 @@ class _Loop:
       logging.info('%s', progress.line(step, losses, self.data.completed_epochs))
     if not self.is_chief:
       return
-    if config.summary_every_steps and _crossed(previous, step, config.summary_every_steps):
+    if config.summary_every_steps and (_crossed(previous, step, config.summary_every_steps) or
+                                       step >= self.end):    # final losses: HParams metrics
       self._scalars(losses, step)
     if (config.sample_every_steps and _crossed(previous, step, config.sample_every_steps)) or \
         step >= self.end:

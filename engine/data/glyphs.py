@@ -131,7 +131,10 @@ def load_mnist_npz(path):
     if missing:
       raise UserError(f'--data_path={path}: missing array(s) {", ".join(missing)} '
                       f'(found {", ".join(archive.files) or "none"}); expected x_train, y_train')
-    images, labels = archive['x_train'], archive['y_train']
+    try:
+      images, labels = archive['x_train'], archive['y_train']   # object arrays are refused here
+    except ValueError as error:
+      raise UserError(f'--data_path={path}: {error}') from None
   if images.ndim == 3:
     images = images[..., None]
   if images.shape[1:] != IMAGE_SHAPE:
