@@ -76,6 +76,7 @@ def test_discriminator_step_does_not_move_generator_keras_batch_norm_statistics(
       sess.run(d_train)
       np.testing.assert_array_equal(sess.run(g_mean), [0., 0.])
       np.testing.assert_allclose(sess.run(d_mean), 0.01 * d_batch_mean, rtol=1e-5)
+      assert np.all(np.abs(sess.run(d_mean)) > 1e-3)   # D's statistics really moved
       d_after, expected_g_mean = sess.run([d_mean, 0.01 * g_batch_mean])
       assert np.all(np.abs(expected_g_mean) > 1e-3), expected_g_mean   # G's statistics move too
       sess.run(g_train)
