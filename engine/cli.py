@@ -216,9 +216,10 @@ def _sample_main():
     with session.graph.as_default():
       checkpoint.load_keras_weights(exports[FLAGS.network], weights)
       samples = session.model.sample(session.sess, FLAGS.num_samples)
+    sample_kind = session.model.sample_kind
   finally:
     session.close()
-  data, _ = images.sample_png(samples, model_cls.sample_kind, os.path.basename(weights))
+  data, _ = images.sample_png(samples, sample_kind, os.path.basename(weights))
   try:
     rundir.atomic_write(out, data)
   except OSError as error:
