@@ -99,7 +99,8 @@ class AlternatingGAN(Model):
     placeholders = [self.real, self.z] + [p for p, _ in self.extra_inputs.values()]
     built = towers.build_towers(self.config.num_gpus, self._tower_losses, placeholders,
                                 {key: self.discriminator, 'generator': self.generator})
-    self.fake, self.real_scores = built.outputs['fake'], built.outputs['real_scores']
+    self.fake, self.real_scores, self.fake_scores = (
+        built.outputs[name] for name in ('fake', 'real_scores', 'fake_scores'))
     self.loss_tensors = {name: built.losses[self._tower_key(name)] for name in self._names}
 
     names = self.counter_names or (f'{key}_steps', 'generator_steps')
@@ -117,7 +118,7 @@ class AlternatingGAN(Model):
 
   def _tower_losses(self, real, z, *extra):
     """The losses of one batch (or tower slice): the two minimised ones under the networks'
-    keys, the others under their names; and the fakes and real scores."""
+    keys, the others under their names; and the fakes and both scores."""
     fake = self.generator(z) if self.generator_training is None else \
         self.generator(z, training=self.generator_training)
     real_scores, fake_scores = self.discriminator(real), self.discriminator(fake)
@@ -128,7 +129,7 @@ class AlternatingGAN(Model):
              'generator': named[self.generator_loss]}
     keyed.update((name, loss) for name, loss in named.items()
                  if name not in (self.discriminator_loss, self.generator_loss))
-    return keyed, {'fake': fake, 'real_scores': real_scores}
+    return keyed, {'fake': fake, 'real_scores': real_scores, 'fake_scores': fake_scores}
 
   def _tower_key(self, name):
     return {self.discriminator_loss: self.discriminator_key,

@@ -26,6 +26,14 @@ class ImageNetworkConfig(TrainConfig):
   embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
 
 
+@dataclasses.dataclass(frozen=True)
+class GANNetworkConfig(ImageNetworkConfig):
+  """Settings of ``gan_networks``: DCGAN-style networks for images, MLPs for 2-D points."""
+  z_dim: int = hparam(100, 'Generator noise dimension.', lower=1)
+  mlp_hidden_layers: int = hparam(3, 'Hidden ReLU layers of the point-data (2-D) MLPs.', lower=1)
+  mlp_hidden_units: int = hparam(512, 'Units per hidden layer of the point-data MLPs.', lower=1)
+
+
 class ExampleLayerNormalization(keras.layers.Layer):
   """Layer norm as the WGAN-GP authors' critic: each example normalised over (H, W, C).
 
@@ -127,20 +135,20 @@ def mlp(input_dim, output_dim, hidden_layers, hidden_units, name):
   return keras.Model(inputs, outputs, name=name)
 
 
-def gan_networks(config, example_shape, model_name, generator_norm='batch', critic_norm='batch'):
+def gan_networks(config, example_shape, model_name, generator_norm='batch', critic_norm='batch',
+                 names=('generator', 'critic')):
   """(generator, discriminator) following the data: MLPs for points, DCGAN-style for images.
 
-  Points use ``config.mlp_hidden_layers``/``mlp_hidden_units``; images ``g_base_channels``/
-  ``d_base_channels``; both ``z_dim``.
+  ``config`` is a ``GANNetworkConfig``; ``names`` are the Keras models' names (variable scopes).
   """
   c = config
   if len(example_shape) == 1:
     dim = example_shape[0]
-    return (mlp(c.z_dim, dim, c.mlp_hidden_layers, c.mlp_hidden_units, 'generator'),
-            mlp(dim, 1, c.mlp_hidden_layers, c.mlp_hidden_units, 'critic'))
+    return (mlp(c.z_dim, dim, c.mlp_hidden_layers, c.mlp_hidden_units, names[0]),
+            mlp(dim, 1, c.mlp_hidden_layers, c.mlp_hidden_units, names[1]))
   if len(example_shape) != 3 or example_shape[0] % 16:
     raise UserError(f'--data: {model_name} needs 2-D points or square HxWxC images with a side '
                     f'divisible by 16; got examples of shape {tuple(example_shape)}')
   return (dcgan_generator(c.z_dim, c.g_base_channels, example_shape, norm=generator_norm,
-                          name='generator'),
-          dcgan_critic(c.d_base_channels, example_shape, norm=critic_norm, name='critic'))
+                          name=names[0]),
+          dcgan_critic(c.d_base_channels, example_shape, norm=critic_norm, name=names[1]))

@@ -17,11 +17,11 @@ from engine.compat import tf1
 from engine.config import hparam
 from engine.gan import AlternatingGAN, Input
 from engine.registry import register
-from models.networks import ImageNetworkConfig, gan_networks
+from models.networks import GANNetworkConfig, gan_networks
 
 
 @dataclasses.dataclass(frozen=True)
-class WganGpConfig(ImageNetworkConfig):
+class WganGpConfig(GANNetworkConfig):
   """The paper's defaults (gan_64x64.py of the authors' code: batch 64, 5 critic steps, lambda 10)."""
   train_steps: int = hparam(200000, 'Generator iterations in total (the authors\' gan_64x64.py: '
                             '200000).', lower=1)
@@ -47,8 +47,6 @@ class WganGpConfig(ImageNetworkConfig):
   generator_norm: str = hparam('batch', "Normalization in the image generator ('layer': per "
                                "example over (H, W, C); 'layer_per_pixel': over channels).",
                                choices=['batch', 'layer', 'layer_per_pixel', 'none'])
-  mlp_hidden_layers: int = hparam(3, 'Hidden ReLU layers of the point-data (2-D) MLPs.', lower=1)
-  mlp_hidden_units: int = hparam(512, 'Units per hidden layer of the point-data MLPs.', lower=1)
 
 
 @register('wgan_gp')
