@@ -12,7 +12,7 @@ import sys
 from absl import app, flags, logging
 
 import engine  # noqa: F401  (compat first)
-from engine import cluster, registry
+from engine import cluster, plugins, registry
 from engine.config import as_flag_lines, config_class, make_config
 from engine.data import registry as sources
 from engine.errors import UserError
@@ -26,6 +26,10 @@ _DEFINED = {}   # flag name -> python type
 def define_flags():
   """Define --model and one flag per config field of every registered model (idempotent)."""
   cluster.define_flags()
+  if 'import' not in FLAGS:
+    flags.DEFINE_list('import', [], 'Modules to import before the flags are read: models or '
+                      'data sources defined outside graphgan (e.g. --import=my_pkg.my_gan; the '
+                      'module must be importable, e.g. on PYTHONPATH).')
   if 'model' not in FLAGS:
     flags.DEFINE_string('model', None, f'Training style to run: {", ".join(registry.names())}.')
   _DEFINED.update(define_model_flags(FLAGS, registry.all_models(), sources.all_source_fields()))
@@ -85,9 +89,10 @@ def _help_text(owners, default_text):
 
 def parse(argv):
   """absl's parser, but every flag error is one line on stderr and exit code 2."""
-  define_flags()
   try:
     check_flagfiles(argv[1:])
+    plugins.import_modules(import_args(argv[1:]))
+    define_flags()
     return FLAGS(argv)
   except flags.Error as error:
     _fail(f'{error}'.splitlines()[0])
@@ -105,6 +110,23 @@ def _flagfile_args(args):
     if arg in ('--flagfile', '-flagfile') and i + 1 < len(args):
       found.append(args[i + 1])
   return found
+
+
+def import_args(args):
+  """The modules named by ``--import`` in ``args`` and the flag files they name (read before
+  absl parses anything: the modules define flags)."""
+  modules = []
+  for arg in args:
+    for prefix in ('--import=', '-import='):
+      if arg.startswith(prefix):
+        modules += [name.strip() for name in arg[len(prefix):].split(',') if name.strip()]
+  for path in _flagfile_args(args):
+    try:
+      with open(path, encoding='utf-8') as handle:
+        modules += import_args([line.strip() for line in handle])
+    except (OSError, UnicodeDecodeError):
+      continue
+  return modules
 
 
 def check_flagfiles(args, chain=()):
