@@ -12,8 +12,9 @@ import sys
 from absl import app, flags, logging
 
 import engine  # noqa: F401  (compat first)
-from engine import cluster, registry
-from engine.config import as_flag_lines, make_config
+from engine import cluster, plugins, registry
+from engine.config import as_flag_lines, config_class, make_config
+from engine.data import registry as sources
 from engine.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -25,13 +26,18 @@ _DEFINED = {}   # flag name -> python type
 def define_flags():
   """Define --model and one flag per config field of every registered model (idempotent)."""
   cluster.define_flags()
+  if 'import' not in FLAGS:
+    flags.DEFINE_list('import', [], 'Modules to import before the flags are read: models or '
+                      'data sources defined outside graphgan (e.g. --import=my_pkg.my_gan; the '
+                      'module must be importable, e.g. on PYTHONPATH).')
   if 'model' not in FLAGS:
     flags.DEFINE_string('model', None, f'Training style to run: {", ".join(registry.names())}.')
-  _DEFINED.update(define_model_flags(FLAGS, registry.all_models()))
+  _DEFINED.update(define_model_flags(FLAGS, registry.all_models(), sources.all_source_fields()))
 
 
-def define_model_flags(flag_values, models):
-  """One flag in ``flag_values`` per config field of ``models`` ({name: model class}).
+def define_model_flags(flag_values, models, source_fields=None):
+  """One flag in ``flag_values`` per config field of ``models`` ({name: model class}) and of
+  the data sources' own settings (``source_fields``: {source name: fields}).
 
   A flag several models share gets each model's own help; it is an enum only when all of them
   offer the same choices (otherwise the chosen model's choices are checked by ``make_config``).
@@ -41,6 +47,9 @@ def define_model_flags(flag_values, models):
   for name, model_cls in models.items():
     for field in dataclasses.fields(model_cls.Config):
       per_flag.setdefault(field.name, []).append((name, field))
+  for name, fields in (source_fields or {}).items():
+    for field in fields:
+      per_flag.setdefault(field.name, []).append((f'--data={name}', field))
   for flag_name, owners in sorted(per_flag.items()):
     if flag_name in _DEFINED or flag_name in flag_values:
       continue
@@ -80,9 +89,10 @@ def _help_text(owners, default_text):
 
 def parse(argv):
   """absl's parser, but every flag error is one line on stderr and exit code 2."""
-  define_flags()
   try:
     check_flagfiles(argv[1:])
+    plugins.import_modules(import_args(argv[1:]))
+    define_flags()
     return FLAGS(argv)
   except flags.Error as error:
     _fail(f'{error}'.splitlines()[0])
@@ -100,6 +110,23 @@ def _flagfile_args(args):
     if arg in ('--flagfile', '-flagfile') and i + 1 < len(args):
       found.append(args[i + 1])
   return found
+
+
+def import_args(args):
+  """The modules named by ``--import`` in ``args`` and the flag files they name (read before
+  absl parses anything: the modules define flags)."""
+  modules = []
+  for arg in args:
+    for prefix in ('--import=', '-import='):
+      if arg.startswith(prefix):
+        modules += [name.strip() for name in arg[len(prefix):].split(',') if name.strip()]
+  for path in _flagfile_args(args):
+    try:
+      with open(path, encoding='utf-8') as handle:
+        modules += import_args([line.strip() for line in handle])
+    except (OSError, UnicodeDecodeError):
+      continue
+  return modules
 
 
 def check_flagfiles(args, chain=()):
@@ -133,7 +160,8 @@ def model_overrides(model_name=None):
   if not model_name:
     raise UserError(f'--model is required; choose one of: {", ".join(registry.names())}')
   model_cls = registry.get(model_name)
-  fields = {f.name for f in dataclasses.fields(model_cls.Config)}
+  data = FLAGS['data'].value if FLAGS['data'].present else None
+  fields = {f.name for f in dataclasses.fields(config_class(model_cls.Config, data))}
   overrides = {}
   for name in _DEFINED:
     if not FLAGS[name].present:
@@ -141,7 +169,10 @@ def model_overrides(model_name=None):
     if name not in fields:
       owners = [m for m, c in registry.all_models().items()
                 if name in {f.name for f in dataclasses.fields(c.Config)}]
-      raise UserError(f'--{name} is not a flag of model {model_name!r} '
+      owners += [f'--data={s}' for s, f in sources.all_source_fields().items()
+                 if name in {field.name for field in f}]
+      raise UserError(f'--{name} is not a flag of model {model_name!r}'
+                      f'{f" with --data={data}" if data else ""} '
                       f'(it belongs to: {", ".join(owners)})')
     overrides[name] = FLAGS[name].value
   return model_cls, overrides
@@ -216,9 +247,10 @@ def _sample_main():
     with session.graph.as_default():
       checkpoint.load_keras_weights(exports[FLAGS.network], weights)
       samples = session.model.sample(session.sess, FLAGS.num_samples)
+    sample_kind = session.model.sample_kind
   finally:
     session.close()
-  data, _ = images.sample_png(samples, model_cls.sample_kind, os.path.basename(weights))
+  data, _ = images.sample_png(samples, sample_kind, os.path.basename(weights))
   try:
     rundir.atomic_write(out, data)
   except OSError as error:
@@ -239,7 +271,8 @@ def _config_from_run_dir(run_dir):
   if FLAGS.model and FLAGS.model != name:
     raise UserError(f'--model={FLAGS.model}, but {path} says --model={name}')
   model_cls = registry.get(name)
-  fields = {f.name: f for f in dataclasses.fields(model_cls.Config)}
+  fields = {f.name: f for f in dataclasses.fields(config_class(model_cls.Config,
+                                                               recorded.get('data')))}
   overrides = {}
   for flag, text in recorded.items():
     if flag in fields:

@@ -121,8 +121,34 @@ def fixed_on_resume(config_cls):
           if f.name not in engine_free and f.metadata.get('on_resume', 'fixed') == 'fixed']
 
 
+_WITH_SOURCE = {}
+
+
+def config_class(config_cls, data=None):
+  """``config_cls`` plus the settings the data source ``data`` owns (``register_source``).
+
+  A model's Config already holds its embedded source's settings; ``--data=ring`` (say) adds
+  ``ring_*`` to any model, as fixed settings of its run directory (they are in ``flags.txt``).
+  """
+  from engine.data import registry as sources  # pylint: disable=import-outside-toplevel
+  own = {f.name for f in fields(config_cls)}
+  extra = [f for f in sources.source_fields(data) if f.name not in own] if data else []
+  if not extra:
+    return config_cls
+  key = (config_cls, data)
+  if key not in _WITH_SOURCE:
+    _WITH_SOURCE[key] = dataclasses.make_dataclass(
+        config_cls.__name__,
+        [(f.name, f.type, dataclasses.field(default=f.default, metadata=f.metadata))
+         for f in extra], bases=(config_cls,),
+        frozen=True)
+  return _WITH_SOURCE[key]
+
+
 def make_config(config_cls, overrides: dict):
-  """Build and validate ``config_cls`` from its defaults and ``overrides`` (name -> value)."""
+  """Build and validate ``config_cls`` (with its data source's settings) from its defaults and
+  ``overrides`` (name -> value)."""
+  config_cls = config_class(config_cls, overrides.get('data'))
   known = {f.name: f for f in fields(config_cls)}
   unknown = sorted(set(overrides) - set(known))
   if unknown:

@@ -162,7 +162,7 @@ def train(model_cls, config, max_steps=None):
   try:
     with run.locked():
       lines = as_flag_lines(model_cls.name, config)
-      missing = run.check_contents(model_cls.name, lines, fixed_on_resume(model_cls.Config))
+      missing = run.check_contents(model_cls.name, lines, fixed_on_resume(type(config)))
       with session.graph.as_default():
         checkpoints = ckpt.CheckpointManager(run.path, config.keep_checkpoints)
       if checkpoints.has_checkpoints() and not config.resume:

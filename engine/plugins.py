@@ -1,13 +1,18 @@
-"""Discovery of what lives outside the engine: models and benchmarks register as entry points.
+"""Discovery of what lives outside the engine: models, data sources and benchmarks.
 
-The engine never imports a model or an experiment by name. ``setup.cfg`` declares them under the
-entry-point groups below; the engine loads a group the first time it is asked for its members.
+The engine never imports a model or an experiment by name. ``setup.cfg`` (this package's, or any
+installed package's) declares them under the entry-point groups below; the engine loads a group
+the first time it is asked for its members. A module that is not installed is loaded with
+``--import=my_pkg.my_gan`` (any ``bin/*`` tool; it must be importable, e.g. on ``PYTHONPATH``):
+importing it runs its ``@register``/``@register_source`` decorators before the flags are defined.
 """
+import importlib
 import importlib.metadata
 
 from engine.errors import UserError
 
 MODELS = 'graphgan.models'           # name -> module that registers the model on import
+DATA = 'graphgan.data'               # name -> module that registers a data source on import
 BENCHMARKS = 'graphgan.benchmarks'   # model name -> 'module:function' benchmark
 
 _LOADED = set()
@@ -22,10 +27,25 @@ def entry_points(group):
   return found
 
 
-def load_all(group):
-  """Import every entry point of ``group`` once (modules register themselves on import)."""
+def load_all(group, required=True):
+  """Import every entry point of ``group`` once (modules register themselves on import).
+
+  ``required=False``: a group nobody declares is fine (data sources beyond the built-in ones).
+  """
   if group in _LOADED:
     return
-  for point in entry_points(group).values():
+  points = entry_points(group) if required else {
+      point.name: point for point in importlib.metadata.entry_points(group=group)}
+  for point in points.values():
     point.load()
   _LOADED.add(group)
+
+
+def import_modules(names):
+  """Import each module of ``--import`` (a model or data source outside this package)."""
+  for name in names:
+    try:
+      importlib.import_module(name)
+    except ImportError as error:
+      raise UserError(f'--import={name}: cannot import it ({error}); is its directory on '
+                      'PYTHONPATH or its package installed?') from None

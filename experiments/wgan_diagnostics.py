@@ -32,23 +32,23 @@ def diagnose(run_dir):
   session = loop.Session(model_cls, config)
   model = session.model
   with session.graph.as_default():
-    real_grad = tf.gradients(model.d_loss, model.x)[0] * -NUM       # dD(x_i)/dx_i
-    fake_grad = tf.gradients(model.g_loss, model.fake)[0] * -NUM    # dD(G(z_i))/dG(z_i)
-    g_grads = tf.gradients(model.g_loss, model.generator.trainable_variables)
-    weights = model.critic.trainable_variables
+    real_grad = tf.gradients(model.loss_tensors['d_loss'], model.real)[0] * -NUM       # dD(x_i)/dx_i
+    fake_grad = tf.gradients(model.loss_tensors['g_loss'], model.fake)[0] * -NUM    # dD(G(z_i))/dG(z_i)
+    g_grads = tf.gradients(model.loss_tensors['g_loss'], model.generator.trainable_variables)
+    weights = model.discriminator.trainable_variables
     saver = tf1.train.Saver(max_to_keep=None)
   prefixes = collect.checkpoint_steps(run_dir)
   rows = []
   try:
     session.prepare(restore=lambda sess: None)
-    feed = {model.x: session.data.image_sample(NUM),
+    feed = {model.real: session.data.image_sample(NUM),
             model.z: np.random.default_rng(12345).standard_normal(
                 (NUM, config.z_dim)).astype(np.float32),
             model.learning_phase: 1}
     for step in sorted(prefixes):
       saver.restore(session.sess, prefixes[step])
       d_loss, real, fake, grads, critic, samples = session.sess.run(
-          [model.d_loss, real_grad, fake_grad, g_grads, weights, model.fake], feed)
+          [model.loss_tensors['d_loss'], real_grad, fake_grad, g_grads, weights, model.fake], feed)
       flat = np.concatenate([w.ravel() for w in critic])
       rows.append((step, {
           'gap': -float(d_loss),

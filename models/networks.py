@@ -9,6 +9,7 @@ import dataclasses
 
 from engine.compat import keras, tf
 from engine.config import TrainConfig, hparam
+from engine.errors import UserError
 
 _NORMS = ('batch', 'layer', 'layer_per_pixel', 'none')
 LAYER_NORM_EPSILON = 1e-5   # the WGAN-GP authors' tflib/ops/layernorm.py
@@ -23,6 +24,14 @@ class ImageNetworkConfig(TrainConfig):
   image_size: int = hparam(64, 'Image side in pixels (multiple of 16); image folders are '
                            'resized to it.', lower=16, multiple_of=16)
   embedded_size: int = hparam(2048, 'Images in the embedded shapes64 data set.', lower=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class GANNetworkConfig(ImageNetworkConfig):
+  """Settings of ``gan_networks``: DCGAN-style networks for images, MLPs for 2-D points."""
+  z_dim: int = hparam(100, 'Generator noise dimension.', lower=1)
+  mlp_hidden_layers: int = hparam(3, 'Hidden ReLU layers of the point-data (2-D) MLPs.', lower=1)
+  mlp_hidden_units: int = hparam(512, 'Units per hidden layer of the point-data MLPs.', lower=1)
 
 
 class ExampleLayerNormalization(keras.layers.Layer):
@@ -110,3 +119,36 @@ def dcgan_critic(base_channels=64, image_shape=(64, 64, 3), norm='batch', name='
   h = keras.layers.Flatten()(h)
   score = keras.layers.Dense(1, name='score')(h)
   return keras.Model(images, score, name=name)
+
+
+def mlp(input_dim, output_dim, hidden_layers, hidden_units, name):
+  """Input -> [Dense(hidden_units) -> ReLU] x hidden_layers -> Dense(output_dim), linear output.
+
+  Hidden layers use He-uniform initialisation, as the WGAN-GP authors' toy code (tflib Linear, 'he').
+  """
+  inputs = keras.Input((input_dim,), name='inputs')
+  h = inputs
+  for i in range(hidden_layers):
+    h = keras.layers.Dense(hidden_units, activation='relu', kernel_initializer='he_uniform',
+                           name=f'hidden{i}')(h)
+  outputs = keras.layers.Dense(output_dim, name='outputs')(h)
+  return keras.Model(inputs, outputs, name=name)
+
+
+def gan_networks(config, example_shape, model_name, generator_norm='batch', critic_norm='batch',
+                 names=('generator', 'critic')):
+  """(generator, discriminator) following the data: MLPs for points, DCGAN-style for images.
+
+  ``config`` is a ``GANNetworkConfig``; ``names`` are the Keras models' names (variable scopes).
+  """
+  c = config
+  if len(example_shape) == 1:
+    dim = example_shape[0]
+    return (mlp(c.z_dim, dim, c.mlp_hidden_layers, c.mlp_hidden_units, names[0]),
+            mlp(dim, 1, c.mlp_hidden_layers, c.mlp_hidden_units, names[1]))
+  if len(example_shape) != 3 or example_shape[0] % 16:
+    raise UserError(f'--data: {model_name} needs 2-D points or square HxWxC images with a side '
+                    f'divisible by 16; got examples of shape {tuple(example_shape)}')
+  return (dcgan_generator(c.z_dim, c.g_base_channels, example_shape, norm=generator_norm,
+                          name=names[0]),
+          dcgan_critic(c.d_base_channels, example_shape, norm=critic_norm, name=names[1]))

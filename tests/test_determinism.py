@@ -17,6 +17,8 @@ SMALL = {
                  train_steps=4),
     'wgan_gp': dict(batch_size=8, g_base_channels=4, d_base_channels=4, embedded_size=32,
                     train_steps=3),
+    'lsgan': dict(batch_size=8, g_base_channels=4, d_base_channels=4, embedded_size=32,
+                  train_steps=3),
     'wgan_gp_ring': dict(data='ring', batch_size=32, z_dim=2, mlp_hidden_units=16, train_steps=5),
     'unrolled_gan': dict(batch_size=32, generator_hidden_units=8, discriminator_hidden_units=8,
                          train_steps=5),

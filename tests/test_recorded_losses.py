@@ -25,7 +25,7 @@ def _id(path):
 # The learning-rate flag each model's perturbation changes (every model with a recorded file).
 PERTURBED_LEARNING_RATE = {'wgan': 'learning_rate_d', 'wgan_gp': 'learning_rate_d',
                            'unrolled_gan': 'learning_rate_d', 'dcgan': 'learning_rate',
-                           'bn_regression': 'learning_rate'}
+                           'bn_regression': 'learning_rate', 'lsgan': 'learning_rate_d'}
 
 
 def _skip_unless_device_matches(recording):

@@ -145,7 +145,7 @@ def wgan_session(num_gpus):
 
 def weights(session):
   model = session.model
-  return session.sess.run(model.critic.trainable_variables + model.generator.trainable_variables)
+  return session.sess.run(model.discriminator.trainable_variables + model.generator.trainable_variables)
 
 
 def test_wgan_second_tower_adds_no_variables_and_update_ops_check_passes():
@@ -155,7 +155,7 @@ def test_wgan_second_tower_adds_no_variables_and_update_ops_check_passes():
     counts.append(len(session.graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES)))
     model = session.model
     # 3 BN layers x (mean, variance) x 2 calls (real, fake) x towers
-    assert len(model.critic.update_ops) == 3 * 2 * 2 * num_gpus
+    assert len(model.discriminator.update_ops) == 3 * 2 * 2 * num_gpus
     session.close()
   assert counts[0] == counts[1]
 
@@ -173,13 +173,13 @@ def test_wgan_two_towers_step_equals_one_tower_with_per_example_normalisation(mo
   for num_gpus in (1, 2):
     session = wgan_session(num_gpus)
     model = session.model
-    variables = model.critic.trainable_variables + model.generator.trainable_variables
+    variables = model.discriminator.trainable_variables + model.generator.trainable_variables
     if initial is None:
       initial = weights(session)
     for variable, value in zip(variables, initial):
       variable.load(value, session.sess)
-    session.sess.run(model.d_train, {model.x: x, model.z: z, model.learning_phase: 1})
-    session.sess.run(model.g_train, {model.z: z, model.learning_phase: 1})
+    session.sess.run(model.train_discriminator, {model.real: x, model.z: z, model.learning_phase: 1})
+    session.sess.run(model.train_generator, {model.z: z, model.learning_phase: 1})
     deltas.append([after - before for after, before in zip(weights(session), initial)])
     session.close()
   largest = max(np.abs(d).max() for d in deltas[0])

@@ -45,9 +45,9 @@ def test_five_critic_updates_per_generator_update_read_from_checkpoint(small_wga
 
 def test_warmup_rule_gives_100_critic_steps_early_and_every_500th(small_wgan_config):
   model = WGAN(small_wgan_config(warmup_critic_steps=100), data=None)
-  assert [model.critic_steps_at(s) for s in (0, 24, 25, 499, 500, 1000, 1001)] == \
+  assert [model.discriminator_steps_at(s) for s in (0, 24, 25, 499, 500, 1000, 1001)] == \
       [100, 100, 5, 5, 100, 100, 5]
-  assert WGAN(small_wgan_config(), data=None).critic_steps_at(0) == 5
+  assert WGAN(small_wgan_config(), data=None).discriminator_steps_at(0) == 5
 
 
 @pytest.mark.parametrize('warmup', [0, 7])
@@ -58,12 +58,12 @@ def test_iteration_runs_the_warmup_schedule_read_from_the_critic_counter(session
   runs = {}
   with built.graph.as_default():
     for step in (0, 24, 25, 499, 500, 501):
-      before = sess.run(model.critic_updates)
+      before = sess.run(model.counters['critic'])
       model.iteration(sess, step)
-      runs[step] = sess.run(model.critic_updates) - before
+      runs[step] = sess.run(model.counters['critic']) - before
   burst = warmup or 5
   assert runs == {0: burst, 24: burst, 25: 5, 499: 5, 500: burst, 501: 5}
-  assert sess.run(model.generator_updates) == 6
+  assert sess.run(model.counters['generator']) == 6
 
 
 class _GeneratorStepProbe:
@@ -75,11 +75,11 @@ class _GeneratorStepProbe:
 
   def run(self, fetches, feed_dict=None):
     model, config = self.model, self.model.config
-    if fetches is model.clip:                # the clip run draws no data
+    if fetches is model.constrain:                # the clip run draws no data
       return self.sess.run(fetches, feed_dict)
-    if model.g_train in fetches:
+    if model.train_generator in fetches:
       z = self.replay.noise_sample(config.batch_size, config.z_dim)
-      self.expected = {phase: self.sess.run(model.g_loss, {model.z: z,
+      self.expected = {phase: self.sess.run(model.loss_tensors['g_loss'], {model.z: z,
                                                            model.learning_phase: phase})
                        for phase in (0, 1)}
     else:                                    # a critic run draws images, then noise
@@ -112,8 +112,8 @@ class _Recorder:
 
   def run(self, fetches, feed_dict=None):
     result = self.sess.run(fetches, feed_dict)
-    updates, weights = self.sess.run([self.model.critic_updates,
-                                      self.model.critic.trainable_variables])
+    updates, weights = self.sess.run([self.model.counters['critic'],
+                                      self.model.discriminator.trainable_variables])
     self.trace.append((int(updates), max(float(np.max(np.abs(w))) for w in weights)))
     return result
 
@@ -147,11 +147,11 @@ def test_batchnorm_uses_batch_statistics_when_learning_phase_is_fed(session):
   batch_a, batch_b = images[:8], np.concatenate([images[:1], images[8:15]])
 
   def first_score(batch, phase):
-    return built.sess.run(model.real_scores, {model.x: batch, model.learning_phase: phase})[0, 0]
+    return built.sess.run(model.real_scores, {model.real: batch, model.learning_phase: phase})[0, 0]
   training_gap = abs(first_score(batch_a, 1) - first_score(batch_b, 1))
   assert training_gap > 1e-3 * abs(first_score(batch_a, 1))
   np.testing.assert_allclose(first_score(batch_a, 0), first_score(batch_b, 0), rtol=1e-5)
-  norm_layer = model.critic.model.get_layer('conv1_norm')
+  norm_layer = model.discriminator.model.get_layer('conv1_norm')
   moving_mean = norm_layer.moving_mean
   before = built.sess.run(moving_mean)
   with built.graph.as_default():
@@ -169,18 +169,18 @@ def test_hdf5_weights_reproduce_generator_outputs_in_fresh_graph(small_wgan_conf
   assert trained_state['step'] == 6
   with trained.graph.as_default():
     checkpoint.load_keras_weights(trained.model.generator.model, path)
-    want = {phase: trained.sess.run(trained.model.fake, {trained.model.z: trained.model.sample_z,
+    want = {phase: trained.sess.run(trained.model.fake, {trained.model.z: trained.model.fixed_noise(64),
                                                          trained.model.learning_phase: phase})
             for phase in (0, 1)}
   trained.close()
   fresh = loop.Session(WGAN, config.replace(seed=99))
   fresh.prepare()
   with fresh.graph.as_default():
-    before = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.sample_z,
+    before = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.fixed_noise(64),
                                                fresh.model.learning_phase: 0})
     checkpoint.load_keras_weights(fresh.model.generator.model, path)
     for phase in (0, 1):
-      got = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.sample_z,
+      got = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.fixed_noise(64),
                                               fresh.model.learning_phase: phase})
       np.testing.assert_array_equal(got, want[phase])
   assert not np.array_equal(before, want[0])

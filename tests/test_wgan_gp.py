@@ -31,7 +31,7 @@ def _train(config, data, iterations):
       sess.run(tf1.global_variables_initializer())
       graph.finalize()
       history = [model.iteration(sess, step) for step in range(iterations)]
-      counters = sess.run([model.critic_counter, model.generator_counter])
+      counters = sess.run([model.counters['critic'], model.counters['generator']])
       samples = model.sample(sess, 10)
   return history, counters, samples
 

@@ -3,8 +3,11 @@
 The paper's notebook built the ring with ``linspace(0, 2*pi, 8)``, which repeats the first centre
 (7 distinct modes); ``ring_centers`` uses ``num_modes`` distinct angles.
 """
+import dataclasses
+
 import numpy as np
 
+from engine.config import hparam
 from engine.data.registry import register_source
 from engine.data.source import Sampler
 from engine.errors import UserError
@@ -50,15 +53,30 @@ class MixtureSampler(Sampler):
     return (self.centers[which] + self.std * noise).astype(np.float32)
 
 
-@register_source('ring')
+@dataclasses.dataclass(frozen=True)
+class RingSettings:
+  """``--data=ring``: the flags every model gets with it."""
+  ring_modes: int = hparam(8, 'Gaussians on the ring.', lower=1)
+  ring_radius: float = hparam(RING_RADIUS, 'Ring radius (PacGAN / paper notebook: 1).', lower=0,
+                              lower_exclusive=True)
+  ring_std: float = hparam(RING_STD, 'Std of each ring Gaussian (PacGAN: 0.01).', lower=0,
+                           lower_exclusive=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class GridSettings:
+  """``--data=grid``: the flags every model gets with it."""
+  grid_std: float = hparam(GRID_STD, 'Std of each grid Gaussian (VEEGAN/PacGAN: 0.05).', lower=0,
+                           lower_exclusive=True)
+
+
+@register_source('ring', settings=RingSettings)
 def ring_source(config, seed):
-  """8 Gaussians on a ring; ``ring_radius``/``ring_std``/``ring_modes`` from the config if set."""
-  centers = ring_centers(getattr(config, 'ring_modes', 8),
-                         getattr(config, 'ring_radius', RING_RADIUS))
-  return MixtureSampler(centers, getattr(config, 'ring_std', RING_STD), seed)
+  """``ring_modes`` Gaussians on a ring of ``ring_radius``, each of std ``ring_std``."""
+  return MixtureSampler(ring_centers(config.ring_modes, config.ring_radius), config.ring_std, seed)
 
 
-@register_source('grid')
+@register_source('grid', settings=GridSettings)
 def grid_source(config, seed):
-  """25 Gaussians on the 5x5 grid; ``grid_std`` from the config if set."""
-  return MixtureSampler(grid_centers(), getattr(config, 'grid_std', GRID_STD), seed)
+  """25 Gaussians on the 5x5 grid, each of std ``grid_std``."""
+  return MixtureSampler(grid_centers(), config.grid_std, seed)

@@ -1,25 +1,47 @@
 """The registry of data sources: ``--data`` name -> ``factory(config, seed) -> Sampler``.
 
 Built-in sources register when ``engine.data`` is imported (its ``__init__`` imports their
-modules); a model may register its own (``@register_source('name')`` in its module).
+modules); a model or a plugin may register its own (``@register_source('name')`` in its module).
+
+A source owns its settings: ``register_source(name, settings=Dataclass)`` declares them as
+``hparam`` fields. They become flags valid for every model run with ``--data=name``
+(``engine.config.config_class`` adds them to the model's Config), so the factory reads
+``config.<field>`` directly, whatever the model.
 """
+import dataclasses
+
 from engine.errors import UserError
 
 _SOURCES = {}
+_SETTINGS = {}
 
 
-def register_source(name):
-  """Decorator for ``factory(config, seed) -> Sampler``; ``name`` is a valid ``--data`` value."""
+def register_source(name, settings=None):
+  """Decorator for ``factory(config, seed) -> Sampler``; ``name`` is a valid ``--data`` value.
+
+  ``settings``: a frozen dataclass of ``hparam`` fields the source reads from the config.
+  """
   def decorate(factory):
     if name in _SOURCES:
       raise ValueError(f'data source {name!r} registered twice')
     _SOURCES[name] = factory
+    _SETTINGS[name] = tuple(dataclasses.fields(settings)) if settings else ()
     return factory
   return decorate
 
 
 def source_names():
   return sorted(_SOURCES)
+
+
+def source_fields(name):
+  """The dataclass fields of ``--data=name``'s own settings (none for an unknown name)."""
+  return _SETTINGS.get(name, ())
+
+
+def all_source_fields():
+  """{source name: its fields}: what becomes flags besides the models' Config fields."""
+  return {name: fields for name, fields in _SETTINGS.items() if fields}
 
 
 def make_source(name, config, seed):

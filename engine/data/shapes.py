@@ -4,9 +4,12 @@ Classes: 0 disc, 1 square, 2 triangle, 3 ring. Each image has a random backgroun
 shape colour, position and size, and mild pixel noise; the same (num, seed) always gives the same
 set, so runs on a fresh machine need no download.
 """
+import dataclasses
+
 import numpy as np
 
 from engine import resources
+from engine.config import hparam
 from engine.data.loaders import to_unit_range
 from engine.data.registry import register_source
 from engine.data.source import ArraySampler
@@ -44,10 +47,16 @@ def shape_images(num, size=64, seed=0):
   return images, labels.astype(np.int64)
 
 
-@register_source('shapes64')
+@dataclasses.dataclass(frozen=True)
+class ShapesSettings:
+  """``--data=shapes64``: the flags every model gets with it."""
+  embedded_size: int = hparam(EMBEDDED_SIZE, 'Images in the embedded shapes64 data set.', lower=1)
+
+
+@register_source('shapes64', settings=ShapesSettings)
 def shapes64_source(config, seed):
-  """The embedded 64x64x3 set; ``config.embedded_size`` images (default 2048)."""
-  num = getattr(config, 'embedded_size', EMBEDDED_SIZE)
+  """The embedded 64x64x3 set; ``config.embedded_size`` images."""
+  num = config.embedded_size
   resources.check_array(f'--embedded_size={num} images of 64x64x3', (num, 64, 64, 3), np.uint8)
   images, _ = shape_images(num, 64, seed=SHAPES_SEED)   # the data set is fixed; ``seed`` orders it
   return ArraySampler(images, seed, transform=to_unit_range)

@@ -15,30 +15,30 @@ from models.wgan import WGAN
 
 
 def _documented_iteration(model, sess):
-  config, data, critic = model.config, model.data, model.critic.model
+  config, data, critic = model.config, model.data, model.discriminator.model
   lp = {model.learning_phase: 1}
   for _ in range(config.critic_steps):
     critic.set_weights([np.clip(w, -config.clip_value, config.clip_value)
                         for w in critic.get_weights()])
-    feed = {model.x: data.image_sample(config.batch_size),
+    feed = {model.real: data.image_sample(config.batch_size),
             model.z: data.noise_sample(config.batch_size, config.z_dim), **lp}
-    sess.run(model.d_train, feed)
-    sess.run(model.d_loss, feed)
+    sess.run(model.train_discriminator, feed)
+    sess.run(model.loss_tensors['d_loss'], feed)
   feed = {model.z: data.noise_sample(config.batch_size, config.z_dim), **lp}
-  sess.run(model.g_train, feed)
-  sess.run(model.g_loss, feed)
+  sess.run(model.train_generator, feed)
+  sess.run(model.loss_tensors['g_loss'], feed)
 
 
 def _minimal_iteration(model, sess):
   config, data = model.config, model.data
   lp = {model.learning_phase: 1}
-  sess.run(model.clip)
+  sess.run(model.constrain)
   for i in range(config.critic_steps):
-    train = model.d_train if i == config.critic_steps - 1 else model.d_train_then_clip
-    sess.run([train, model.d_loss], {
-        model.x: data.image_sample(config.batch_size),
+    train = model.train_discriminator if i == config.critic_steps - 1 else model.train_discriminator_then_constrain
+    sess.run([train, model.loss_tensors['d_loss']], {
+        model.real: data.image_sample(config.batch_size),
         model.z: data.noise_sample(config.batch_size, config.z_dim), **lp})
-  sess.run([model.g_train, model.g_loss],
+  sess.run([model.train_generator, model.loss_tensors['g_loss']],
            {model.z: data.noise_sample(config.batch_size, config.z_dim), **lp})
 
 
