@@ -29,6 +29,10 @@ from engine.compat import tf, tf1, K
 from engine.config import as_flag_lines, fixed_on_resume
 from engine.errors import UserError
 
+# How often a worker re-checks that the chief has initialized the model (SessionManager's default
+# is 30 s: a worker that starts a moment before the chief would idle half a minute).
+RECOVERY_WAIT_SECS = 1
+
 
 def train(model_cls, config, cluster, max_steps=None):
   """Run this node's part: a ps task serves (never returns); a worker trains."""
@@ -275,7 +279,7 @@ class _SessionCreator(tf1.train.SessionCreator):
         local_init_op=tf.group(tf1.local_variables_initializer(), tf1.tables_initializer()),
         ready_op=self.ready_op,
         ready_for_local_init_op=tf1.report_uninitialized_variables(tf1.global_variables()),
-        graph=session.graph)
+        graph=session.graph, recovery_wait_secs=RECOVERY_WAIT_SECS)
 
   def create_session(self):
     config = session_config(self.cluster)
