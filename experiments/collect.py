@@ -1,7 +1,8 @@
 """A run directory read back as a results record: resolved flags, metrics over training and final.
 
 Reads only what ``bin/train`` writes (WORKSPACE.md, "Run directory"): ``flags.txt``,
-``losses.csv`` (one row per iteration) and ``metrics.jsonl`` (one row per evaluation).
+``losses.csv`` (one row per iteration), ``metrics.jsonl`` (one row per evaluation) and the
+TensorBoard event files' time stamps (how long the run trained).
 """
 import csv
 import dataclasses
@@ -28,6 +29,28 @@ def read_losses(run_dir):
     return np.zeros(0, np.int64), {}
   header, body = rows[0], np.asarray(rows[1:], dtype=np.float64)
   return body[:, 0].astype(np.int64), {name: body[:, i] for i, name in enumerate(header[1:], 1)}
+
+
+def training_seconds(run_dir):
+  """Seconds the run trained: first to last event of each ``bin/train`` process's event file, summed.
+
+  Each process writes its own event file, so this counts every attempt, also those of a campaign
+  that was killed with its runs (whose attempts its ledger never booked). It leaves out each
+  process's start-up before its first event; a file cut by a kill counts up to its last whole event.
+  """
+  from engine.compat import tf, tf1   # pylint: disable=import-outside-toplevel
+  total = 0.0
+  for path in glob.glob(os.path.join(run_dir, 'events.out.tfevents.*')):
+    first = last = None
+    try:
+      for event in tf1.train.summary_iterator(path):
+        first = event.wall_time if first is None else first
+        last = event.wall_time
+    except tf.errors.DataLossError:
+      pass
+    if first is not None:
+      total += last - first
+  return total
 
 
 def read_metrics(run_dir):
@@ -118,6 +141,9 @@ def run_record(experiment, planned, ledger_entry):
                    at=at, window=last,
                    over_training=[{k: _finite(v) for k, v in row.items()} for row in rows],
                    losses=curves),
-      wall_seconds=round(float(ledger_entry.get('wall_seconds', 0.0)), 1),
+      # Both are lower bounds: the ledger misses attempts killed with the campaign, the event
+      # files miss start-up; the larger is the better one.
+      wall_seconds=round(max(float(ledger_entry.get('wall_seconds', 0.0)),
+                             training_seconds(run_dir)), 1),
       threads=(ledger_entry.get('attempts') or [{}])[-1].get('threads'),
       error=ledger_entry.get('error', ''))

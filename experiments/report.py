@@ -118,7 +118,9 @@ def markdown(experiment, records, references, pictures, image_prefix):
            f'Settings: {experiment.settings}', '']
   if started:
     lines += [f'Wall time, all runs: {_duration(total)} (sum over runs; each run is one '
-              f'`bin/train` process, `--threads_per_run={_threads(records)}`). Cells: mean ± '
+              f'`bin/train` process, `--threads_per_run={_threads(records)}`; a run\'s wall time is '
+              'its training time read from its event files, every attempt included, and runs '
+              'that trained side by side shared the CPU). Cells: mean ± '
               'std over the seeds that finished (over the started ones, marked unfinished, when '
               'none has).', '']
   lines += group_rows(experiment, records) + ['']

@@ -171,3 +171,17 @@ def test_page_section_between_markers_is_replaced_and_the_rest_kept(tmp_path):
   report._update_page(str(page), catalog.SMOKE, 'new table\n', print)  # pylint: disable=protected-access
   assert page.read_text() == f'# intro\n<!-- begin {mark} -->\nnew table\n<!-- end {mark} -->\nafter\n'
 
+
+
+def test_training_time_counts_every_process_of_a_run_also_a_killed_one(tmp_path):
+  """A campaign killed with its runs never books their attempts; the event files still hold them."""
+  from engine.compat import tf, tf1   # pylint: disable=import-outside-toplevel
+  from experiments import collect   # pylint: disable=import-outside-toplevel
+  for index, (start, end) in enumerate([(100.0, 130.0), (500.0, 510.5)]):
+    # One event file per bin/train process (TFRecords of Event protos, as a FileWriter writes).
+    with tf.io.TFRecordWriter(str(tmp_path / f'events.out.tfevents.{index}.vm')) as writer:
+      for wall_time in (start, (start + end) / 2, end):
+        writer.write(tf1.Event(wall_time=wall_time, step=1).SerializeToString())
+  data = (tmp_path / 'events.out.tfevents.0.vm').read_bytes()
+  (tmp_path / 'events.out.tfevents.2.vm').write_bytes(data + data[-20:-3])   # torn by a kill
+  assert collect.training_seconds(str(tmp_path)) == pytest.approx(30.0 + 10.5 + 30.0)
