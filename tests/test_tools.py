@@ -74,6 +74,12 @@ def test_bench_prints_the_three_loops_and_their_ratios():
                      r'of engine$', stdout, re.M), stdout
   assert re.search(r'^documented / engine = \d+\.\d{3} ', stdout, re.M), stdout
   assert re.search(r'^engine / minimal    = \d+\.\d{3} ', stdout, re.M), stdout
+  # then what a checkpoint costs next to a step, and the remapper off (ours) vs on (TF's default)
+  assert re.search(r'^checkpoint vs step \(wgan, \d+\.\d MiB per checkpoint\): step \d+\.\d ms, '
+                   r'checkpoint \d+\.\d ms = \d+\.\d\d steps$', stdout, re.M), stdout
+  for row in (r'remapper off \(graphgan\)', r'remapper on \(TF default\)'):
+    assert re.search(rf'^  {row} +median +\d+\.\d\d ms .* of remapper on \(TF default\)$',
+                     stdout, re.M), stdout
 
 
 # -- bin/train --helpfull -----------------------------------------------------------------------
