@@ -15,7 +15,8 @@ position: epoch, order, offset, RNG state). Saving N, in this order:
    sidecars, and rewrites the index after recovering from a kill).
 
 After a kill at any instant, ``recover`` finds at most one interrupted save (its marker, no
-sidecar) and one interrupted retirement, and removes their files; Saver files with neither a
+sidecar) and one interrupted retirement, removes their files, and retires what a kill between a
+commit and its retirements left beyond ``--keep_checkpoints``; Saver files with neither a
 sidecar nor a marker were not left by a crash: they are reported and moved to
 ``checkpoints/skipped/``, never deleted. HDF5 weights are written to ``.partial`` and renamed.
 """
@@ -191,6 +192,10 @@ class CheckpointManager:
         os.replace(os.path.join(self.directory, name), os.path.join(aside, name))
       logging.warning('Skipped checkpoint %s (%s); its files are now in %s.', _relative(path),
                       reason, _relative(aside))
+    # A kill after a commit and before its retirements (or a smaller --keep_checkpoints) leaves
+    # more than ``keep``: retire them now, not only at the next save (a finished run has none).
+    for step in self._retire_beyond_keep():
+      logging.info('Retired checkpoint %d (beyond --keep_checkpoints=%d).', step, self.keep)
     self._write_index()
 
   # -- save --------------------------------------------------------------------------------
@@ -205,10 +210,16 @@ class CheckpointManager:
     atomic_write(_state_path(path), json.dumps(state), sync=sync)     # the commit
     faults.point('checkpoint:committed')
     os.remove(path + SAVING)
-    for old in self.scan().committed[:-self.keep]:
-      self._retire(old)
+    self._retire_beyond_keep()
     self._write_index()
     return path
+
+  def _retire_beyond_keep(self):
+    """Retire the oldest committed checkpoints beyond ``keep``; return their steps."""
+    old = self.scan().committed[:-self.keep]
+    for step in old:
+      self._retire(step)
+    return old
 
   def _retire(self, step):
     scan = self.scan()

@@ -19,10 +19,15 @@ UNROLLED = ['--model=unrolled_gan', '--batch_size=32', '--generator_hidden_units
 WGAN_KILLS = [(point, 1) for point in FAULT_POINTS]
 UNROLLED_KILLS = [('step:done', 3), ('checkpoint:variables_written', 1),
                   ('checkpoint:committed', 1), ('log:row', 4)]
+# Killed between the final checkpoint's commit and its retirements (saves at 2, 4, 5: the 3rd):
+# the re-run has nothing left to train, and must still keep only --keep_checkpoints=2.
+LAST_SAVE = TINY_WGAN_FLAGS + ['--train_steps=5', '--keep_checkpoints=2']
+LAST_SAVE_KILLS = [('checkpoint:committed', 3)]
 
 
-@pytest.mark.parametrize('flags, kills', [(WGAN, WGAN_KILLS), (UNROLLED, UNROLLED_KILLS)],
-                         ids=['wgan', 'unrolled_gan'])
+@pytest.mark.parametrize('flags, kills', [(WGAN, WGAN_KILLS), (UNROLLED, UNROLLED_KILLS),
+                                          (LAST_SAVE, LAST_SAVE_KILLS)],
+                         ids=['wgan', 'unrolled_gan', 'wgan_killed_at_its_last_commit'])
 def test_kill_at_every_write_point_then_rerun_is_bit_identical(flags, kills, entry_points,
                                                                tmp_path):
   reference, subject = tmp_path / 'reference', tmp_path / 'subject'
