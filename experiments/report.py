@@ -87,6 +87,9 @@ def comparison_rows(experiment, references):
 
 
 def _status(record):
+  if record['error'] and 'stopped by signal' in record['error'] and not record['finished']:
+    # stopped from outside (the campaign was stopped, a machine restarted): the same command resumes it
+    return f'unfinished ({record["error"][:100]}; resumes)'.replace('|', '/')
   if record['error']:
     return record['error'][:120].replace('|', '/')
   if record['finished']:
