@@ -185,3 +185,13 @@ def test_training_time_counts_every_process_of_a_run_also_a_killed_one(tmp_path)
   data = (tmp_path / 'events.out.tfevents.0.vm').read_bytes()
   (tmp_path / 'events.out.tfevents.2.vm').write_bytes(data + data[-20:-3])   # torn by a kill
   assert collect.training_seconds(str(tmp_path)) == pytest.approx(30.0 + 10.5 + 30.0)
+
+
+def test_a_run_stopped_from_outside_reads_unfinished_and_a_failed_one_its_error():
+  """Stopping a campaign (or a restart) is no failure: the same command resumes those runs."""
+  base = dict(finished=False, iterations=7000)
+  stopped = report._status(dict(base, error='exit -15: stopped by signal 15'))  # pylint: disable=protected-access
+  assert stopped == 'unfinished (exit -15: stopped by signal 15; resumes)'
+  failed = report._status(dict(base, error='train: error: --data_path: no such file'))  # pylint: disable=protected-access
+  assert failed == 'train: error: --data_path: no such file'
+  assert report._status(dict(base, error=None)) == 'unfinished'  # pylint: disable=protected-access
