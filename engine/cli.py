@@ -7,6 +7,7 @@ with each model's default.
 """
 import dataclasses
 import os
+import signal
 import sys
 
 from absl import app, flags, logging
@@ -15,7 +16,7 @@ import engine  # noqa: F401  (compat first)
 from engine import cluster, plugins, registry
 from engine.config import as_flag_lines, config_class, make_config
 from engine.data import registry as sources
-from engine.errors import UserError
+from engine.errors import Stopped, UserError
 
 FLAGS = flags.FLAGS
 _TYPES = {int: flags.DEFINE_integer, float: flags.DEFINE_float, bool: flags.DEFINE_bool,
@@ -183,9 +184,13 @@ def config_as_flags(model_cls, config):
   return as_flag_lines(model_cls.name, config)
 
 
-def _fail(message, program=None):
+def _program_line(message, program=None):
   program = program or (sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'graphgan')
-  print(f'{program}: error: {message}', file=sys.stderr)
+  print(f'{program}: {message}', file=sys.stderr)
+
+
+def _fail(message, program=None):
+  _program_line(f'error: {message}', program)
   sys.exit(2)
 
 
@@ -198,6 +203,13 @@ def run(main):
       return main()
     except UserError as error:
       _fail(str(error))
+    except Stopped as stopped:
+      _program_line(str(stopped))
+      sys.exit(128 + stopped.signum)
+    except KeyboardInterrupt:
+      _program_line('interrupted; a training run continues from its newest checkpoint when the '
+                    'same command is run again')
+      sys.exit(128 + signal.SIGINT)
   app.run(guarded, flags_parser=parse)
 
 

@@ -10,3 +10,12 @@ class NonFiniteError(UserError):
 
 
 NonFiniteLossError = NonFiniteError   # the name before variables were checked too
+
+
+class Stopped(Exception):
+  """SIGINT/SIGTERM honoured at an iteration boundary, after checkpointing that step: one line,
+  exit 128 + the signal's number."""
+
+  def __init__(self, signum, message):
+    super().__init__(message)
+    self.signum = signum

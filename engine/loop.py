@@ -10,13 +10,17 @@ row; progress line, summaries, samples, HDF5 exports; the ``metrics.jsonl`` row 
 steps; at checkpoint steps the logs are flushed and fsynced, then the checkpoint is written and
 committed (``engine.checkpoint``). A kill at any instant therefore loses nothing that the next run
 does not redo bit for bit: it resumes from the newest committed checkpoint and cuts the logs back
-to that step.
+to that step. SIGINT (Ctrl-C) or SIGTERM during training is honoured after the running iteration:
+that step is checkpointed and the run stops with one line (``errors.Stopped``); a second one stops
+at once (the newest checkpoint stays what it was).
 """
 import contextlib
 import dataclasses
 import math
 import os
 import re
+import signal
+import threading
 import time
 
 from absl import logging
@@ -31,7 +35,7 @@ from engine import towers
 from engine.compat import tf, tf1, keras, K
 from engine.config import as_flag_lines, fixed_on_resume
 from engine.data import make_source
-from engine.errors import NonFiniteError, UserError
+from engine.errors import NonFiniteError, Stopped, UserError
 from engine.train_ops import check_update_ops_used
 
 
@@ -187,6 +191,39 @@ def train(model_cls, config, max_steps=None):
     session.close()
 
 
+class _StopRequests:
+  """SIGINT/SIGTERM while training: remembered, and honoured between iterations (``_Loop._stop``);
+  a second one raises KeyboardInterrupt at once. A signal the process was started with ignored
+  (SIGINT of a background job) stays ignored."""
+
+  SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+  def __init__(self):
+    self.signum = None
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for signum in self.SIGNALS:
+        previous = signal.getsignal(signum)
+        if previous is not signal.SIG_IGN:
+          self._previous[signum] = previous
+          signal.signal(signum, self._request)
+    return self
+
+  def _request(self, signum, frame):
+    del frame
+    if self.signum is not None:
+      raise KeyboardInterrupt
+    self.signum = signum
+    logging.warning('%s: stopping after this iteration, with a checkpoint (again: stop at once)',
+                    signal.Signals(signum).name)
+
+  def __exit__(self, *exc_info):
+    for signum, previous in self._previous.items():
+      signal.signal(signum, previous)
+
+
 def _check_restored(session, sess):
   bad = session.finite.non_finite(sess)
   if bad:
@@ -254,9 +291,15 @@ class _Loop:
     return result
 
   def _train(self, result):
+    with _StopRequests() as stop:
+      self._train_until_stopped(result, stop)
+
+  def _train_until_stopped(self, result, stop):
     sess, model = self.session.sess, self.model
     progress = _Progress(self.step, self.end)
     while self.step < self.end:
+      if stop.signum is not None:
+        self._stop(result, stop.signum)
       started = time.perf_counter()
       previous = self.step
       losses = model.iteration(sess, self.step)
@@ -283,6 +326,16 @@ class _Loop:
       result.checkpoint = self._save()
     if self.writer and self.step >= self.config.train_steps:
       hparams.write_session_end(self.writer, self.step)
+
+  def _stop(self, result, signum):
+    """A stop request between iterations: checkpoint this step (chief), then stop in one line."""
+    if self.is_chief and self.step > 0 and \
+        (not self.last_checkpoint or self.last_checkpoint[0] != self.step):
+      result.checkpoint = self._save()
+    where = (f'checkpoint {self.last_checkpoint[1]}' if self.last_checkpoint else
+             'no checkpoint yet')
+    raise Stopped(signum, f'stopped by signal {signum} ({signal.Signals(signum).name}) at step '
+                          f'{self.step} ({where}); the same command continues from there')
 
   def _advance(self):
     """Count the iteration just run (a cluster reads the shared global step instead)."""

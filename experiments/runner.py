@@ -228,9 +228,10 @@ def _report(attempt, ledger, errors, log):
 
 
 def _stop(active, ledger, errors, log, grace_seconds=60):
-  """SIGINT to every run still going, SIGKILL after ``grace_seconds``; book what they did."""
+  """SIGTERM to every run still going (bin/train checkpoints the step it is at and stops; a
+  SIGINT could be ignored in a background job), SIGKILL after ``grace_seconds``; book what they did."""
   for attempt in active:
-    attempt.process.send_signal(signal.SIGINT)
+    attempt.process.send_signal(signal.SIGTERM)
   deadline = time.perf_counter() + grace_seconds
   for attempt in active:
     try:

@@ -58,6 +58,43 @@ def test_readme_command_resumes_from_any_spelling_of_the_run_dir(entry_points, t
   assert refused.returncode == 2 and 'already holds checkpoints' in refused.stderr
 
 
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['ctrl_c', 'sigterm'])
+def test_ctrl_c_or_sigterm_checkpoints_that_step_and_the_rerun_continues_exactly(signum, entry_points,
+                                                                                tmp_path):
+  """A stop request finishes the iteration, checkpoints it and says so in one line (exit 128+N);
+  the re-run resumes there and writes the same losses as a run never stopped."""
+  run, reference = tmp_path / 'run', tmp_path / 'reference'
+  flags = TINY_WGAN_FLAGS + ['--save_every_steps=1000']       # no scheduled checkpoint
+  first = subprocess.Popen(
+      [sys.executable, os.path.join(ROOT, 'bin', 'train')] + flags +
+      [f'--run_dir={run}', '--train_steps=100000'], stderr=subprocess.PIPE, text=True,
+      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # as a terminal's job
+  try:
+    deadline = time.monotonic() + 300
+    while not (run / 'losses.csv').exists() or len(_rows(run)) < 2:
+      assert first.poll() is None and time.monotonic() < deadline, 'the run did not start'
+      time.sleep(0.2)
+    first.send_signal(signum)
+    _, stderr = first.communicate(timeout=300)
+  finally:
+    if first.poll() is None:
+      first.kill()
+  assert first.returncode == 128 + signum, stderr[-3000:]
+  assert 'Traceback' not in stderr, stderr[-3000:]
+  stopped = re.fullmatch(rf'train: stopped by signal {int(signum)} \({signum.name}\) at step '
+                         r'(\d+) \(checkpoint \S+model\.ckpt-(\d+)\); the same command continues '
+                         'from there', stderr.strip().splitlines()[-1])
+  assert stopped and stopped.group(1) == stopped.group(2), stderr[-2000:]
+  step = int(stopped.group(1))
+  assert _rows(run) == list(range(1, step + 1))
+  done = entry_points.run('train', flags + [f'--run_dir={run}', f'--train_steps={step + 2}'])
+  assert done.returncode == 0 and _resumed_at(done.stderr) == step, done.stderr[-2000:]
+  uninterrupted = entry_points.run('train', flags + [f'--run_dir={reference}',
+                                                     f'--train_steps={step + 2}'])
+  assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
+  assert (run / 'losses.csv').read_bytes() == (reference / 'losses.csv').read_bytes()
+
+
 def test_second_process_is_refused_and_a_killed_process_leaves_no_lock(entry_points, tmp_path):
   run = tmp_path / 'run'
   flags = TINY_WGAN_FLAGS + [f'--run_dir={run}', '--save_every_steps=1000']
