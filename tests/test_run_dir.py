@@ -18,6 +18,7 @@ BANNER = ('I0000', 'W0000', 'E0000', 'WARNING: All log messages', 'To enable the
 
 
 def _rows(run_dir):
+  """The steps of ``losses.csv`` (flushed at checkpoints and exit, so a running process's file lags)."""
   lines = (run_dir / 'losses.csv').read_text().splitlines()
   return [int(line.split(',')[0]) for line in lines[1:]]
 
@@ -71,7 +72,7 @@ def test_ctrl_c_or_sigterm_checkpoints_that_step_and_the_rerun_continues_exactly
       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # as a terminal's job
   try:
     deadline = time.monotonic() + 300
-    while not (run / 'losses.csv').exists() or len(_rows(run)) < 2:
+    while not list(run.glob('samples/*.png')):      # training (losses.csv rows are buffered)
       assert first.poll() is None and time.monotonic() < deadline, 'the run did not start'
       time.sleep(0.2)
     first.send_signal(signum)
@@ -102,7 +103,7 @@ def test_second_process_is_refused_and_a_killed_process_leaves_no_lock(entry_poi
                            ['--train_steps=100000'], stderr=subprocess.DEVNULL)
   try:
     deadline = time.monotonic() + 300
-    while not (run / 'losses.csv').exists() or len(_rows(run)) < 2:
+    while not list(run.glob('samples/*.png')):      # training (losses.csv rows are buffered)
       assert first.poll() is None and time.monotonic() < deadline, 'first run did not start'
       time.sleep(0.2)
     second = entry_points.run('train', flags + ['--train_steps=3'])
