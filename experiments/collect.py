@@ -31,6 +31,13 @@ def read_losses(run_dir):
   return body[:, 0].astype(np.int64), {name: body[:, i] for i, name in enumerate(header[1:], 1)}
 
 
+def stopped_from_outside(error):
+  """Whether a run's recorded error is a stop by a signal (the campaign stopped, a machine
+  restarted): not a failure, the same command resumes it. ``bin/train`` and the runner both word
+  such a stop "stopped by signal N"."""
+  return bool(error) and 'stopped by signal' in error
+
+
 def training_seconds(run_dir):
   """Seconds the run trained: first to last event of each ``bin/train`` process's event file, summed.
 

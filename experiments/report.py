@@ -87,8 +87,7 @@ def comparison_rows(experiment, references):
 
 
 def _status(record):
-  if record['error'] and 'stopped by signal' in record['error'] and not record['finished']:
-    # stopped from outside (the campaign was stopped, a machine restarted): the same command resumes it
+  if collect.stopped_from_outside(record['error']) and not record['finished']:
     return f'unfinished ({record["error"][:100]}; resumes)'.replace('|', '/')
   if record['error']:
     return record['error'][:120].replace('|', '/')

@@ -220,12 +220,10 @@ def train(experiment, planned_runs, experiment_dir, processes=1, threads=1, max_
 def _report(attempt, ledger, errors, log):
   error, seconds, completed = attempt.record(ledger)
   name = attempt.planned.run.name
-  if error and 'stopped by signal' in error:     # stopped from outside: resumes, not a failure
+  if error:
     errors[name] = error
-    log(f'{name}: stopped at {completed} iterations after {seconds:.0f} s — {error}')
-  elif error:
-    errors[name] = error
-    log(f'{name}: FAILED at {completed} iterations after {seconds:.0f} s — {error}')
+    what = 'stopped' if collect.stopped_from_outside(error) else 'FAILED'   # stopped: resumes
+    log(f'{name}: {what} at {completed} iterations after {seconds:.0f} s — {error}')
   else:
     log(f'{name}: {completed} iterations in {seconds:.0f} s')
 
