@@ -321,21 +321,24 @@ class _Loop:
       result.report = model.final_report(sess)    # nothing left to train: report only
     if result.report:
       logging.info('Final report: %s', _format(result.report))
-    if self.is_chief and self.step >= self.end and self.step > 0 and not result.checkpoint and \
-        (not self.last_checkpoint or self.last_checkpoint[0] != self.step):
+    if self.step >= self.end and not result.checkpoint and self._step_unsaved():
       result.checkpoint = self._save()
     if self.writer and self.step >= self.config.train_steps:
       hparams.write_session_end(self.writer, self.step)
 
   def _stop(self, result, signum):
     """A stop request between iterations: checkpoint this step (chief), then stop in one line."""
-    if self.is_chief and self.step > 0 and \
-        (not self.last_checkpoint or self.last_checkpoint[0] != self.step):
+    if self._step_unsaved():
       result.checkpoint = self._save()
     where = (f'checkpoint {self.last_checkpoint[1]}' if self.last_checkpoint else
              'no checkpoint yet')
     raise Stopped(signum, f'stopped by signal {signum} ({signal.Signals(signum).name}) at step '
                           f'{self.step} ({where}); the same command continues from there')
+
+  def _step_unsaved(self):
+    """This process is the chief, has trained, and no checkpoint holds this step yet."""
+    return (self.is_chief and self.step > 0 and
+            (not self.last_checkpoint or self.last_checkpoint[0] != self.step))
 
   def _advance(self):
     """Count the iteration just run (a cluster reads the shared global step instead)."""
