@@ -12,6 +12,9 @@ class NonFiniteError(UserError):
 NonFiniteLossError = NonFiniteError   # the name before variables were checked too
 
 
+STOPPED_BY_SIGNAL = 'stopped by signal'   # how bin/train and bin/reproduce word a stop by a signal
+
+
 class Stopped(Exception):
   """SIGINT/SIGTERM honoured at an iteration boundary, after checkpointing that step: one line,
   exit 128 + the signal's number."""

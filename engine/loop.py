@@ -35,7 +35,7 @@ from engine import towers
 from engine.compat import tf, tf1, keras, K
 from engine.config import as_flag_lines, fixed_on_resume
 from engine.data import make_source
-from engine.errors import NonFiniteError, Stopped, UserError
+from engine.errors import STOPPED_BY_SIGNAL, NonFiniteError, Stopped, UserError
 from engine.train_ops import check_update_ops_used
 
 
@@ -332,7 +332,7 @@ class _Loop:
       result.checkpoint = self._save()
     where = (f'checkpoint {self.last_checkpoint[1]}' if self.last_checkpoint else
              'no checkpoint yet')
-    raise Stopped(signum, f'stopped by signal {signum} ({signal.Signals(signum).name}) at step '
+    raise Stopped(signum, f'{STOPPED_BY_SIGNAL} {signum} ({signal.Signals(signum).name}) at step '
                           f'{self.step} ({where}); the same command continues from there')
 
   def _step_unsaved(self):

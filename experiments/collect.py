@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from engine import registry
+from engine.errors import STOPPED_BY_SIGNAL
 from experiments import flagfiles
 
 
@@ -34,8 +35,8 @@ def read_losses(run_dir):
 def stopped_from_outside(error):
   """Whether a run's recorded error is a stop by a signal (the campaign stopped, a machine
   restarted): not a failure, the same command resumes it. ``bin/train`` and the runner both word
-  such a stop "stopped by signal N"."""
-  return bool(error) and 'stopped by signal' in error
+  such a stop with ``errors.STOPPED_BY_SIGNAL``."""
+  return bool(error) and STOPPED_BY_SIGNAL in error
 
 
 def training_seconds(run_dir):

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from engine.errors import UserError
+from engine.errors import STOPPED_BY_SIGNAL, UserError
 from experiments import collect, flagfiles
 from experiments.spec import SCHEDULE_FLAGS
 
@@ -128,7 +128,7 @@ def _environment(threads):
 def _error_line(log_path, code):
   """Why a run stopped: a signal, else its one-line ``<program>: error: ...`` (else last line)."""
   if code is not None and code < 0:
-    return f'stopped by signal {-code}'
+    return f'{STOPPED_BY_SIGNAL} {-code}'
   with open(log_path, errors='replace') as handle:
     lines = [line.strip() for line in handle.read().splitlines()[-200:] if line.strip()]
   errors = [line for line in lines if re.match(r'[\w.-]+: error: ', line)]
