@@ -110,6 +110,16 @@ def test_every_experiment_resolves_to_its_documented_lengths(tmp_path):
   assert lengths[('wgan_shapes', 'wgan_gp')] == {10000}
 
 
+def test_wgan_one_knob_group_differs_from_documented_only_in_generator_rate(tmp_path):
+  configs = {planned.run.name: dataclasses.asdict(planned.config)
+             for planned in runner.plan(catalog.EXPERIMENTS['wgan_shapes'], str(tmp_path))}
+  documented, one_knob, paper = (configs[f'{name}-seed0'] for name in
+                                 ('wgan', 'wgan-g5e-5', 'wgan-paper'))
+  differ = {k for k in documented if k != 'run_dir' and documented[k] != one_knob[k]}
+  assert differ == {'learning_rate_g'}
+  assert one_knob['learning_rate_g'] == paper['learning_rate_g'] == 5 * documented['learning_rate_g']
+
+
 def test_runs_of_a_group_differ_only_in_seed_and_run_dir(tmp_path):
   for experiment in catalog.EXPERIMENTS.values():
     configs = {}
