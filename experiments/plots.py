@@ -99,11 +99,10 @@ def metric_curves(context, metrics, log_scale=()):
       steps = sorted(curves)
       ax.plot(steps, [np.mean(curves[s]) for s in steps], color=colour, lw=1.8, marker='o', ms=3,
               label=group)
-    for label, values in context.references.items():
-      if metric in values:
-        ax.axhline(float(values[metric]), color='grey', ls=':', lw=1)
-        ax.annotate(label, (0.01, float(values[metric])), xycoords=('axes fraction', 'data'),
-                    fontsize=6, color='grey')
+    for value, label in _reference_lines(context.references, metric):
+      ax.axhline(value, color='grey', ls=':', lw=1)
+      ax.annotate(label, (0.01, value), xycoords=('axes fraction', 'data'), fontsize=6,
+                  color='grey')
     if metric in log_scale:
       ax.set_yscale('log')
     ax.set_title(metric)
@@ -111,6 +110,27 @@ def metric_curves(context, metrics, log_scale=()):
     ax.legend(fontsize=7)
   return [(f'{", ".join(metrics)} over training (thin: seeds, thick: mean)',
            _save(figure, context.path('metrics')))]
+
+
+def _reference_lines(references, metric):
+  """(value, label) per reference line; references within 2% of each other (one ceiling per group)
+  share one line, labelled once, so their labels do not print over each other."""
+  points = sorted((float(values[metric]), label) for label, values in references.items()
+                  if metric in values)
+  clusters = []
+  for value, label in points:
+    if clusters and abs(value - clusters[-1][0][0]) <= 0.02 * abs(clusters[-1][0][0]):
+      clusters[-1].append((value, label))
+    else:
+      clusters.append([(value, label)])
+  lines = []
+  for cluster in clusters:
+    labels = [label for _, label in cluster]
+    kinds = {label.split(': ', 1)[-1] for label in labels}
+    label = labels[0] if len(labels) == 1 else (
+        f'{kinds.pop()} ({len(labels)} groups)' if len(kinds) == 1 else '; '.join(labels))
+    lines.append((float(np.mean([value for value, _ in cluster])), label))
+  return lines
 
 
 def loss_curves(context, losses, marks=None, log_scale=()):

@@ -205,3 +205,14 @@ def test_a_run_stopped_from_outside_reads_unfinished_and_a_failed_one_its_error(
   failed = report._status(dict(base, error='train: error: --data_path: no such file'))  # pylint: disable=protected-access
   assert failed == 'train: error: --data_path: no such file'
   assert report._status(dict(base, error=None)) == 'unfinished'  # pylint: disable=protected-access
+
+
+def test_coinciding_reference_lines_are_labelled_once():
+  from experiments import plots
+  ceiling = 'untrained generator, seed 0 (ceiling)'
+  references = {'real images (floor)': {'frechet': 4.71},
+                f'wgan: {ceiling}': {'frechet': 2100.0}, f'wgan_gp: {ceiling}': {'frechet': 2110.0},
+                'other': {'coverage': 1.0}}
+  lines = plots._reference_lines(references, 'frechet')
+  assert [label for _, label in lines] == ['real images (floor)', f'{ceiling} (2 groups)']
+  assert lines[1][0] == pytest.approx(2105.0)
