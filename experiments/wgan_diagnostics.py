@@ -9,7 +9,8 @@ noise (learning phase 1, as in training):
   generator learns from; a 1-Lipschitz critic has norms up to 1, a clipped one far less;
 - ``at clip``: fraction of critic weights within 1% of the clip bound (saturated clipping);
 - ``|dG|``: norm of the generator loss's gradient over the generator's weights;
-- ``spread``: mean over pixels of the std across 256 samples (one texture for every z: ~0).
+- ``spread``: mean over pixels of the std across 256 samples (one texture for every z: ~0); the
+  same measure on the real batch is printed beside the run's name.
 """
 import os
 import sys
@@ -56,14 +57,16 @@ def diagnose(run_dir):
           'grad_fake': float(np.mean(np.linalg.norm(fake.reshape(NUM, -1), axis=1))),
           'at_clip': float(np.mean(np.abs(flat) >= 0.99 * config.clip_value)),
           'generator_grad': float(np.sqrt(sum(np.sum(g * g) for g in grads))),
-          'spread': float(np.mean(samples.std(axis=0)))}))
+          'spread': float(np.mean(samples.std(axis=0))),
+          'real_spread': float(np.mean(feed[model.real].std(axis=0)))}))
   finally:
     session.close()
   return rows
 
 
 def format_rows(run_dir, rows):
-  lines = [run_dir, f'{"step":>7} {"gap":>10} {"|dD/dx| real":>13} {"fake":>10} {"at clip":>8} '
+  real = f' (spread of the real batch: {rows[0][1]["real_spread"]:.3f})' if rows else ''
+  lines = [run_dir + real, f'{"step":>7} {"gap":>10} {"|dD/dx| real":>13} {"fake":>10} {"at clip":>8} '
                     f'{"|dG|":>10} {"spread":>7}']
   for step, m in rows:
     lines.append(f'{step:7d} {m["gap"]:10.3g} {m["grad_real"]:13.3g} {m["grad_fake"]:10.3g} '
