@@ -25,8 +25,14 @@ from experiments import collect, flagfiles
 NUM = 256
 
 
+def _spread(images):
+  """Mean over pixels of the std across the batch (one image for every z: ~0)."""
+  return float(np.mean(images.std(axis=0)))
+
+
 def diagnose(run_dir):
-  """[(step, {measure: value})] for every kept checkpoint of the wgan run in ``run_dir``."""
+  """([(step, {measure: value})] for every kept checkpoint of the wgan run in ``run_dir``, the
+  spread of its fixed real batch)."""
   model_name, values = flagfiles.read_flags_txt(os.path.join(run_dir, 'flags.txt'))
   model_cls = registry.get(model_name)
   config = make_config(model_cls.Config, dict(values, batch_size=NUM))
@@ -57,17 +63,16 @@ def diagnose(run_dir):
           'grad_fake': float(np.mean(np.linalg.norm(fake.reshape(NUM, -1), axis=1))),
           'at_clip': float(np.mean(np.abs(flat) >= 0.99 * config.clip_value)),
           'generator_grad': float(np.sqrt(sum(np.sum(g * g) for g in grads))),
-          'spread': float(np.mean(samples.std(axis=0))),
-          'real_spread': float(np.mean(feed[model.real].std(axis=0)))}))
+          'spread': _spread(samples)}))
   finally:
     session.close()
-  return rows
+  return rows, _spread(feed[model.real])
 
 
-def format_rows(run_dir, rows):
-  real = f' (spread of the real batch: {rows[0][1]["real_spread"]:.3f})' if rows else ''
-  lines = [run_dir + real, f'{"step":>7} {"gap":>10} {"|dD/dx| real":>13} {"fake":>10} {"at clip":>8} '
-                    f'{"|dG|":>10} {"spread":>7}']
+def format_rows(run_dir, rows, real_spread):
+  lines = [f'{run_dir} (spread of the real batch: {real_spread:.3f})',
+           f'{"step":>7} {"gap":>10} {"|dD/dx| real":>13} {"fake":>10} {"at clip":>8} '
+           f'{"|dG|":>10} {"spread":>7}']
   for step, m in rows:
     lines.append(f'{step:7d} {m["gap"]:10.3g} {m["grad_real"]:13.3g} {m["grad_fake"]:10.3g} '
                  f'{m["at_clip"]:8.1%} {m["generator_grad"]:10.3g} {m["spread"]:7.3f}')
@@ -76,4 +81,4 @@ def format_rows(run_dir, rows):
 
 if __name__ == '__main__':
   for path in sys.argv[1:]:
-    print(format_rows(path, diagnose(path)), flush=True)
+    print(format_rows(path, *diagnose(path)), flush=True)

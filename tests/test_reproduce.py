@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from engine import cli
-from experiments import catalog, estimate, flagfiles, report, runner
+from experiments import catalog, estimate, flagfiles, plots, report, runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAG_FILES = sorted(f for f in os.listdir(os.path.join(ROOT, 'flags')) if f.endswith('.cfg'))
@@ -208,7 +208,6 @@ def test_a_run_stopped_from_outside_reads_unfinished_and_a_failed_one_its_error(
 
 
 def test_coinciding_reference_lines_are_labelled_once():
-  from experiments import plots
   ceiling = 'untrained generator, seed 0 (ceiling)'
   references = {'real images (floor)': {'frechet': 4.71},
                 f'wgan: {ceiling}': {'frechet': 2100.0}, f'wgan_gp: {ceiling}': {'frechet': 2110.0},
