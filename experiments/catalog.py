@@ -31,6 +31,9 @@ MODE_PUBLISHED = (
     Published('PacGAN4 (PacGAN paper)', 'grid', {'modes captured': 24.8,
                                                  '% high-quality': 93.6}),
 )
+MODE_PROGRESS = (Column('modes captured', 'modes'),
+                 Column('% high-quality', 'high_quality', scale=100.0))
+UNROLLED_PROGRESS_STEPS = (5000, 10000, 15000, 20000, 25000)
 UNROLLED_SCHEDULE = (('eval_every_steps', 1000), ('save_every_steps', 5000),
                      ('sample_every_steps', 5000), ('log_every_steps', 1000))
 
@@ -56,6 +59,7 @@ UNROLLED = Experiment(
     pages=('unrolled_gan.md',),
     runs=_unrolled('ring', 0) + _unrolled('ring', 5) + _unrolled('grid', 0) + _unrolled('grid', 5),
     columns=MODE_COLUMNS, published=MODE_PUBLISHED,
+    progress=MODE_PROGRESS, progress_steps=UNROLLED_PROGRESS_STEPS,
     plots=_mode_plots({'ring': ('ring k=0', 'ring k=5'), 'grid': ('grid k=0', 'grid k=5')}))
 
 UNROLLED_DIFFERENTIABLE = Experiment(
@@ -68,6 +72,7 @@ UNROLLED_DIFFERENTIABLE = Experiment(
                     'flags/unrolled_gan_differentiable.cfg', SEEDS_5, flags=[('data', data)],
                     schedule=UNROLLED_SCHEDULE) for data in ('ring', 'grid')), ()),
     columns=MODE_COLUMNS, published=MODE_PUBLISHED,
+    progress=MODE_PROGRESS, progress_steps=UNROLLED_PROGRESS_STEPS,
     plots=_mode_plots({'ring': ('ring k=5 differentiable',),
                        'grid': ('grid k=5 differentiable',)}))
 
@@ -85,6 +90,7 @@ WGAN_GP_TOY = Experiment(
                               ('log_every_steps', 1000)))
               for data in ('ring', 'grid')), ()),
     columns=MODE_COLUMNS, published=MODE_PUBLISHED,
+    progress=MODE_PROGRESS, progress_steps=tuple(range(10000, 100001, 10000)),
     plots=_mode_plots({'ring': ('ring',), 'grid': ('grid',)}))
 
 # -- dcgan: the frozen-discriminator trick, BatchNormalization v1 vs v2 (MISSION D) ------------
@@ -117,6 +123,8 @@ DCGAN = Experiment(
                           'D acc % (end)': BOOK_20000['d_acc'],
                           'G loss (end)': BOOK_20000['g_loss']})),
     loss_steps=(1000, 2000, 20000),
+    progress=(Column('Fréchet', 'frechet'), Column('coverage /10', 'coverage')),
+    progress_steps=(1000, 2000, 5000, 10000, 15000, 20000),
     plots=(functools.partial(plots.loss_curves, losses=('d_loss', 'd_acc', 'g_loss'),
                              marks={1000: BOOK_1000, 20000: BOOK_20000}, log_scale=('d_loss',)),
            functools.partial(plots.metric_curves, metrics=('frechet', 'coverage')),
@@ -160,6 +168,8 @@ def _shapes_experiment(width):
                Column('confidence', 'final.confidence'), Column('class KL', 'final.class_kl'),
                Column('critic loss (end)', 'window.d_loss'),
                Column('generator loss (end)', 'window.g_loss')),
+      progress=(Column('Fréchet', 'frechet'), Column('coverage /4', 'coverage')),
+      progress_steps=tuple(range(1000, 10001, 1000)),
       plots=(functools.partial(plots.metric_curves, metrics=('frechet', 'coverage'),
                                log_scale=('frechet',)),
              functools.partial(plots.sample_grids, groups=tuple(dict.fromkeys(r.group

@@ -28,11 +28,19 @@ def _value(record, path):
   return None if value is None else float(value)
 
 
+def _number(value, digits):
+  """``digits`` significant digits; a value with more integer digits than that is shown whole,
+  with thousands separators (6,530, not 6.53e+03)."""
+  if abs(value) >= 10 ** digits:
+    return f'{round(value):,}'
+  return f'{value:.{digits}g}'
+
+
 def _summary(values, digits):
   """'mean ± std' over seeds (one value: the value); infinities counted apart."""
   finite = [v for v in values if math.isfinite(v)]
-  text = '–' if not finite else f'{finite[0]:.{digits}g}' if len(finite) == 1 else \
-      f'{np.mean(finite):.{digits}g} ± {np.std(finite):.2g}'
+  text = '–' if not finite else _number(finite[0], digits) if len(finite) == 1 else \
+      f'{_number(float(np.mean(finite)), digits)} ± {_number(float(np.std(finite)), 2)}'
   return text + (f' ({len(values) - len(finite)} inf)' if len(finite) < len(values) else '')
 
 
@@ -72,6 +80,40 @@ def group_rows(experiment, records):
                 [_duration(np.mean(wall)) if wall else '–'])
   return _table(['group', 'seeds done', 'iterations'] + [c.label for c in experiment.columns] +
                 ['wall per run'], rows)
+
+
+def _at_step(record, step):
+  """The run's evaluation row at iteration ``step`` (the last one written, if a resumed run wrote
+  it twice); None if the run has not been evaluated there."""
+  rows = [row for row in record['metrics'].get('over_training', []) if row.get('step') == step]
+  return rows[-1] if rows else None
+
+
+def progress_rows(experiment, records):
+  """Per ``experiment.progress`` metric, a table: one row per group, one column per iteration of
+  ``experiment.progress_steps`` that some run has reached; cells mean ± std over the seeds
+  evaluated there, "(n of m seeds)" when not all of the group's seeds have been."""
+  lines = []
+  for column in experiment.progress:
+    reached = [step for step in experiment.progress_steps
+               if any(_at_step(r, step) is not None for r in records)]
+    if not reached:
+      continue
+    rows = []
+    for group in experiment.groups():
+      runs = [r for r in records if r['group'] == group]
+      cells = []
+      for step in reached:
+        values = [_at_step(r, step).get(column.path) for r in runs
+                  if _at_step(r, step) is not None]
+        values = [float(v) * column.scale for v in values if v is not None]
+        cells.append(_summary(values, column.digits) +
+                     (f' ({len(values)} of {len(runs)} seeds)' if len(values) < len(runs) else '')
+                     if values else '–')
+      rows.append([group] + cells)
+    lines += [f'{column.label} over training (mean ± std over seeds, at iteration):', ''] + \
+        _table(['group'] + [f'{step:,}' for step in reached], rows) + ['']
+  return lines
 
 
 def comparison_rows(experiment, references):
@@ -129,6 +171,7 @@ def markdown(experiment, records, references, pictures, image_prefix):
   comparison = comparison_rows(experiment, references)
   if comparison:
     lines += comparison + ['']
+  lines += progress_rows(experiment, records)
   lines += ['<details><summary>Per run</summary>', ''] + run_rows(experiment, records) + \
       ['', '</details>', '']
   lines += [f'![{caption}]({image_prefix}{name})' for caption, name in pictures]

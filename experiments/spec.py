@@ -63,6 +63,8 @@ class Experiment:
   columns: tuple
   published: tuple = ()
   loss_steps: tuple = ()            # iterations whose single-iteration losses are kept (``at.N``)
+  progress: tuple = ()              # Columns of ``metrics.jsonl`` keys (``frechet``): their tables
+  progress_steps: tuple = ()        # over training, at these iterations (see report.progress_rows)
   window: int = 100                 # iterations averaged in ``window.<loss>`` and loss curves
   plots: tuple = ()                 # callables (experiment, records, image_dir) -> [(title, path)]
   references: Optional[Callable] = None   # (experiment, records) -> {label: metrics}

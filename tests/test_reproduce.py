@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from engine import cli
-from experiments import catalog, estimate, flagfiles, plots, report, runner
+from experiments import catalog, estimate, flagfiles, plots, report, runner, spec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAG_FILES = sorted(f for f in os.listdir(os.path.join(ROOT, 'flags')) if f.endswith('.cfg'))
@@ -172,6 +172,46 @@ def test_group_rows_average_finished_seeds_and_mark_unfinished_groups():
   rows = report.group_rows(experiment, records)
   assert rows[2] == '| ring k=5 tiny | 2/2 | 20 | 7 ± 1 | 50 ± 0 | – (2 inf) | 1.0 min |'
   assert rows[3] == '| other | 0/1 | 12 of 20 (unfinished) | 3 | 50 | – (1 inf) | – |'
+
+
+def test_progress_table_gives_each_group_at_each_reached_iteration():
+  """Steps no run reached are left out; a seed not yet evaluated at a step is counted apart; a
+  step evaluated twice (a resumed run) counts its last row."""
+  experiment = dataclasses.replace(
+      catalog.SMOKE, progress=(spec.Column('modes', 'modes'),), progress_steps=(10, 20, 30))
+  seed0, seed1 = _record('ring k=5 tiny', 0, 20, 20, 6), _record('ring k=5 tiny', 1, 10, 20, 4)
+  seed0['metrics']['over_training'] = [dict(step=10, modes=2.0), dict(step=20, modes=3.0),
+                                       dict(step=20, modes=5.0)]
+  seed1['metrics']['over_training'] = [dict(step=10, modes=4.0)]
+  assert report.progress_rows(experiment, [seed0, seed1]) == [
+      'modes over training (mean ± std over seeds, at iteration):', '',
+      '| group | 10 | 20 |', '|---|---|---|',
+      '| ring k=5 tiny | 3 ± 1 | 5 (1 of 2 seeds) |', '']
+
+
+def test_large_numbers_are_written_whole_not_in_exponent_form():
+  assert report._summary([6530.4, 3686.0, 9374.8], 3) == '6,530 ± 2,322'  # pylint: disable=protected-access
+  assert report._summary([0.000512], 3) == '0.000512'  # pylint: disable=protected-access
+  assert report._summary([227.0, 177.0], 3) == '202 ± 25'  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize('name', sorted(n for n, e in catalog.EXPERIMENTS.items() if e.pages))
+def test_committed_pages_show_what_their_results_file_generates(name):
+  """Each model page's generated section is what ``report.markdown`` makes of the committed
+  ``docs/results/<name>.json``: no table or number in it is edited by hand or left stale."""
+  experiment = catalog.EXPERIMENTS[name]
+  with open(os.path.join(ROOT, 'docs', 'results', f'{name}.json')) as handle:
+    result = json.load(handle)
+  mark = report.MARK.format(name=name)
+  for page in experiment.pages:
+    with open(os.path.join(ROOT, 'docs', page)) as handle:
+      section = handle.read().split(f'<!-- begin {mark} -->\n')[1].split(f'<!-- end {mark} -->')[0]
+    pictures = re.findall(r'^!\[(.*)\]\(img/(.*)\)$', section, re.MULTILINE)
+    expected = f'#### {experiment.title}\n\n' + report.markdown(
+        experiment, result['runs'], result['references'], pictures, 'img/')
+    undated = lambda text: re.sub(r'\(\d{4}-\d\d-\d\d\); do not edit', '(date); do not edit', text)
+    assert undated(section) == undated(expected), f'docs/{page}: regenerate with ' \
+        f'bin/reproduce --experiment={name} --notrain'
 
 
 def test_page_section_between_markers_is_replaced_and_the_rest_kept(tmp_path):
