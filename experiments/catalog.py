@@ -31,8 +31,7 @@ MODE_PUBLISHED = (
     Published('PacGAN4 (PacGAN paper)', 'grid', {'modes captured': 24.8,
                                                  '% high-quality': 93.6}),
 )
-MODE_PROGRESS = (Column('modes captured', 'modes'),
-                 Column('% high-quality', 'high_quality', scale=100.0))
+MODE_PROGRESS = ('modes', 'high_quality')
 UNROLLED_PROGRESS_STEPS = (5000, 10000, 15000, 20000, 25000)
 UNROLLED_SCHEDULE = (('eval_every_steps', 1000), ('save_every_steps', 5000),
                      ('sample_every_steps', 5000), ('log_every_steps', 1000))
@@ -123,7 +122,7 @@ DCGAN = Experiment(
                           'D acc % (end)': BOOK_20000['d_acc'],
                           'G loss (end)': BOOK_20000['g_loss']})),
     loss_steps=(1000, 2000, 20000),
-    progress=(Column('Fréchet', 'frechet'), Column('coverage /10', 'coverage')),
+    progress=('frechet', 'coverage'),
     progress_steps=(1000, 2000, 5000, 10000, 15000, 20000),
     plots=(functools.partial(plots.loss_curves, losses=('d_loss', 'd_acc', 'g_loss'),
                              marks={1000: BOOK_1000, 20000: BOOK_20000}, log_scale=('d_loss',)),
@@ -168,7 +167,7 @@ def _shapes_experiment(width):
                Column('confidence', 'final.confidence'), Column('class KL', 'final.class_kl'),
                Column('critic loss (end)', 'window.d_loss'),
                Column('generator loss (end)', 'window.g_loss')),
-      progress=(Column('Fréchet', 'frechet'), Column('coverage /4', 'coverage')),
+      progress=('frechet', 'coverage'),
       progress_steps=tuple(range(1000, 10001, 1000)),
       plots=(functools.partial(plots.metric_curves, metrics=('frechet', 'coverage'),
                                log_scale=('frechet',)),

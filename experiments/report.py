@@ -82,37 +82,36 @@ def group_rows(experiment, records):
                 ['wall per run'], rows)
 
 
-def _at_step(record, step):
-  """The run's evaluation row at iteration ``step`` (the last one written, if a resumed run wrote
-  it twice); None if the run has not been evaluated there."""
-  rows = [row for row in record['metrics'].get('over_training', []) if row.get('step') == step]
-  return rows[-1] if rows else None
+def _rows_by_step(record):
+  """The run's evaluation rows by iteration (a step a resumed run evaluated twice: its last row)."""
+  return {row.get('step'): row for row in record['metrics'].get('over_training', [])}
 
 
 def progress_rows(experiment, records):
-  """Per ``experiment.progress`` metric, a table: one row per group, one column per iteration of
-  ``experiment.progress_steps`` that some run has reached; cells mean ± std over the seeds
-  evaluated there, "(n of m seeds)" when not all of the group's seeds have been."""
+  """Per ``experiment.progress`` metric, a table shown like its ``final.<key>`` column: one row per
+  group, one column per iteration of ``experiment.progress_steps`` that some run has reached; cells
+  mean ± std over the seeds evaluated there, "(n of m seeds)" when not all of the group's were."""
+  evaluated = [(record['group'], _rows_by_step(record)) for record in records]
+  reached = [step for step in experiment.progress_steps
+             if any(step in rows for _, rows in evaluated)]
+  if not reached:
+    return []
   lines = []
-  for column in experiment.progress:
-    reached = [step for step in experiment.progress_steps
-               if any(_at_step(r, step) is not None for r in records)]
-    if not reached:
-      continue
-    rows = []
+  for key in experiment.progress:
+    column = next(c for c in experiment.columns if c.path == f'final.{key}')
+    table = []
     for group in experiment.groups():
-      runs = [r for r in records if r['group'] == group]
+      runs = [rows for name, rows in evaluated if name == group]
       cells = []
       for step in reached:
-        values = [_at_step(r, step).get(column.path) for r in runs
-                  if _at_step(r, step) is not None]
-        values = [float(v) * column.scale for v in values if v is not None]
+        values = [float(rows[step][key]) * column.scale for rows in runs
+                  if rows.get(step, {}).get(key) is not None]
         cells.append(_summary(values, column.digits) +
                      (f' ({len(values)} of {len(runs)} seeds)' if len(values) < len(runs) else '')
                      if values else '–')
-      rows.append([group] + cells)
+      table.append([group] + cells)
     lines += [f'{column.label} over training (mean ± std over seeds, at iteration):', ''] + \
-        _table(['group'] + [f'{step:,}' for step in reached], rows) + ['']
+        _table(['group'] + [f'{step:,}' for step in reached], table) + ['']
   return lines
 
 
@@ -221,10 +220,14 @@ def _write_text(path, text):
   os.replace(partial, path)
 
 
+def markers(name):
+  """The lines that open and close experiment ``name``'s generated section on a page."""
+  return f'<!-- begin {MARK.format(name=name)} -->', f'<!-- end {MARK.format(name=name)} -->'
+
+
 def _update_page(path, experiment, section, log):
   """Replace the text between the page's begin/end markers for this experiment."""
-  begin = f'<!-- begin {MARK.format(name=experiment.name)} -->'
-  end = f'<!-- end {MARK.format(name=experiment.name)} -->'
+  begin, end = markers(experiment.name)
   if not os.path.exists(path):
     return
   with open(path) as handle:

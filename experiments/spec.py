@@ -63,11 +63,18 @@ class Experiment:
   columns: tuple
   published: tuple = ()
   loss_steps: tuple = ()            # iterations whose single-iteration losses are kept (``at.N``)
-  progress: tuple = ()              # Columns of ``metrics.jsonl`` keys (``frechet``): their tables
-  progress_steps: tuple = ()        # over training, at these iterations (see report.progress_rows)
+  progress: tuple = ()              # ``metrics.jsonl`` keys (``frechet``) whose ``final.<key>``
+  progress_steps: tuple = ()        # column is also tabulated over training, at these iterations
   window: int = 100                 # iterations averaged in ``window.<loss>`` and loss curves
   plots: tuple = ()                 # callables (experiment, records, image_dir) -> [(title, path)]
   references: Optional[Callable] = None   # (experiment, records) -> {label: metrics}
+
+  def __post_init__(self):
+    final = {column.path for column in self.columns}
+    missing = [key for key in self.progress if f'final.{key}' not in final]
+    if missing:
+      raise ValueError(f'experiment {self.name}: progress {", ".join(missing)} has no final.<key> '
+                       'column (its label, scale and digits)')
 
   def groups(self):
     """Group names in the order their first run was declared."""

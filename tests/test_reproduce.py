@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from engine import cli
-from experiments import catalog, estimate, flagfiles, plots, report, runner, spec
+from experiments import catalog, estimate, flagfiles, plots, report, runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAG_FILES = sorted(f for f in os.listdir(os.path.join(ROOT, 'flags')) if f.endswith('.cfg'))
@@ -178,15 +178,21 @@ def test_progress_table_gives_each_group_at_each_reached_iteration():
   """Steps no run reached are left out; a seed not yet evaluated at a step is counted apart; a
   step evaluated twice (a resumed run) counts its last row."""
   experiment = dataclasses.replace(
-      catalog.SMOKE, progress=(spec.Column('modes', 'modes'),), progress_steps=(10, 20, 30))
+      catalog.SMOKE, progress=('modes',), progress_steps=(10, 20, 30))
   seed0, seed1 = _record('ring k=5 tiny', 0, 20, 20, 6), _record('ring k=5 tiny', 1, 10, 20, 4)
   seed0['metrics']['over_training'] = [dict(step=10, modes=2.0), dict(step=20, modes=3.0),
                                        dict(step=20, modes=5.0)]
   seed1['metrics']['over_training'] = [dict(step=10, modes=4.0)]
   assert report.progress_rows(experiment, [seed0, seed1]) == [
-      'modes over training (mean ± std over seeds, at iteration):', '',
+      'modes captured over training (mean ± std over seeds, at iteration):', '',
       '| group | 10 | 20 |', '|---|---|---|',
       '| ring k=5 tiny | 3 ± 1 | 5 (1 of 2 seeds) |', '']
+
+
+def test_a_progress_metric_needs_its_final_column():
+  """A progress table borrows label, scale and digits from the metric's ``final.<key>`` column."""
+  with pytest.raises(ValueError, match='progress frechet has no final.<key> column'):
+    dataclasses.replace(catalog.SMOKE, progress=('modes', 'frechet'))
 
 
 def test_large_numbers_are_written_whole_not_in_exponent_form():
@@ -202,10 +208,10 @@ def test_committed_pages_show_what_their_results_file_generates(name):
   experiment = catalog.EXPERIMENTS[name]
   with open(os.path.join(ROOT, 'docs', 'results', f'{name}.json')) as handle:
     result = json.load(handle)
-  mark = report.MARK.format(name=name)
+  begin, end = report.markers(name)
   for page in experiment.pages:
     with open(os.path.join(ROOT, 'docs', page)) as handle:
-      section = handle.read().split(f'<!-- begin {mark} -->\n')[1].split(f'<!-- end {mark} -->')[0]
+      section = handle.read().split(begin + '\n')[1].split(end)[0]
     pictures = re.findall(r'^!\[(.*)\]\(img/(.*)\)$', section, re.MULTILINE)
     expected = f'#### {experiment.title}\n\n' + report.markdown(
         experiment, result['runs'], result['references'], pictures, 'img/')
