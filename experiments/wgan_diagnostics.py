@@ -20,6 +20,7 @@ import numpy as np
 from engine import loop, registry
 from engine.compat import tf, tf1
 from engine.config import make_config
+from engine.errors import UserError
 from experiments import collect, flagfiles
 
 NUM = 256
@@ -33,7 +34,12 @@ def _spread(images):
 def diagnose(run_dir):
   """([(step, {measure: value})] for every kept checkpoint of the wgan run in ``run_dir``, the
   spread of its fixed real batch)."""
-  model_name, values = flagfiles.read_flags_txt(os.path.join(run_dir, 'flags.txt'))
+  flags_txt = os.path.join(run_dir, 'flags.txt')
+  if not os.path.isfile(flags_txt):
+    raise UserError(f'{run_dir} has no flags.txt: not a run directory')
+  model_name, values = flagfiles.read_flags_txt(flags_txt)
+  if model_name != 'wgan':
+    raise UserError(f'{run_dir} is a {model_name} run; the diagnostics are for wgan runs (clipped critic)')
   model_cls = registry.get(model_name)
   config = make_config(model_cls.Config, dict(values, batch_size=NUM))
   session = loop.Session(model_cls, config)
@@ -53,7 +59,14 @@ def diagnose(run_dir):
                 (NUM, config.z_dim)).astype(np.float32),
             model.learning_phase: 1}
     for step in sorted(prefixes):
-      saver.restore(session.sess, prefixes[step])
+      try:
+        saver.restore(session.sess, prefixes[step])
+      except (ValueError, tf.errors.NotFoundError):
+        if os.path.exists(prefixes[step] + '.index'):
+          raise
+        # A run still training retires its old checkpoints: one listed a moment ago may be gone.
+        print(f'{run_dir}: checkpoint {step} was retired while reading; skipped', file=sys.stderr)
+        continue
       d_loss, real, fake, grads, critic, samples = session.sess.run(
           [model.loss_tensors['d_loss'], real_grad, fake_grad, g_grads, weights, model.fake], feed)
       flat = np.concatenate([w.ravel() for w in critic])
@@ -81,4 +94,7 @@ def format_rows(run_dir, rows, real_spread):
 
 if __name__ == '__main__':
   for path in sys.argv[1:]:
-    print(format_rows(path, *diagnose(path)), flush=True)
+    try:
+      print(format_rows(path, *diagnose(path)), flush=True)
+    except UserError as error:
+      sys.exit(f'wgan_diagnostics: {error}')
