@@ -4,20 +4,29 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from engine import loop, registry
+from engine.config import make_config
 from experiments import collect, wgan_diagnostics
+
+from conftest import SMALL_WGAN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _trained_run(small_wgan_config):
-  config = small_wgan_config(train_steps=4, save_every_steps=2, keep_checkpoints=5)
-  loop.train(registry.get('wgan'), config)
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+  """One small WGAN run with checkpoints at steps 2 and 4 (the diagnostics only read it)."""
+  wgan = registry.get('wgan')
+  config = make_config(wgan.Config, dict(
+      SMALL_WGAN, run_dir=str(tmp_path_factory.mktemp('diagnostics') / 'run'), train_steps=4,
+      save_every_steps=2, keep_checkpoints=5))
+  loop.train(wgan, config)
   return config.run_dir
 
 
-def test_every_kept_checkpoint_is_restored_and_measured(small_wgan_config):
-  run_dir = _trained_run(small_wgan_config)
+def test_every_kept_checkpoint_is_restored_and_measured(run_dir):
   rows, real_spread = wgan_diagnostics.diagnose(run_dir)
   assert [step for step, _ in rows] == [2, 4]
   (_, early), (_, late) = rows
@@ -30,8 +39,7 @@ def test_every_kept_checkpoint_is_restored_and_measured(small_wgan_config):
   assert text.count('\n') == 3
 
 
-def test_a_checkpoint_retired_while_reading_is_skipped(small_wgan_config, monkeypatch, capsys):
-  run_dir = _trained_run(small_wgan_config)
+def test_a_checkpoint_retired_while_reading_is_skipped(run_dir, monkeypatch, capsys):
   listed = collect.checkpoint_steps(run_dir)
   gone = os.path.join(run_dir, 'checkpoints', 'model.ckpt-3')     # listed, then retired
   monkeypatch.setattr(collect, 'checkpoint_steps', lambda _: dict(sorted({**listed, 3: gone}.items())))
