@@ -32,7 +32,8 @@ def measure(cache_dir, monkeypatch):
 
 
 def test_classifier_is_the_same_whichever_process_trains_it(tmp_path):
-  """Two processes, one of them with a training graph built first: identical weights."""
+  """Two processes, one with 1 TensorFlow thread, the other with 2 and a training graph built
+  first: identical weights (trained in-process, their thread pools would make them differ)."""
   code = ('import sys, hashlib, numpy as np, engine; from engine import quality\n'
           'if sys.argv[1] == "after_a_session":\n'
           '  from engine import loop, registry; from engine.config import make_config\n'
@@ -44,8 +45,11 @@ def test_classifier_is_the_same_whichever_process_trains_it(tmp_path):
           'print(hashlib.md5(b"".join(np.asarray(v).tobytes() '
           'for v in c.sess.run(c.params).values())).hexdigest())\n')
   digests = [subprocess.run([sys.executable, '-c', code, mode, str(tmp_path / mode)],
-                            capture_output=True, text=True, timeout=600, check=True
-                            ).stdout.strip() for mode in ('alone', 'after_a_session')]
+                            capture_output=True, text=True, timeout=600, check=True,
+                            env=dict(os.environ, TF_NUM_INTRAOP_THREADS=threads,
+                                     TF_NUM_INTEROP_THREADS=threads, OMP_NUM_THREADS=threads)
+                            ).stdout.strip()
+             for mode, threads in (('alone', '1'), ('after_a_session', '2'))]
   assert digests[0] == digests[1] and len(digests[0]) == 32
 
 
