@@ -1,6 +1,6 @@
 """``bin/reproduce``: train an experiment's runs (resuming and skipping), then write its results.
 
-bin/reproduce --experiment=NAME [--processes=N] [--max_iterations=N] [--notrain]
+bin/reproduce --experiment=NAME [--processes=N] [--max_iterations=N] [--notrain] [--compare_with=FILE]
 bin/reproduce --list [--experiment=NAME] [--retime]
 """
 import os
@@ -27,6 +27,9 @@ flags.DEFINE_bool('train', True, 'Train (start, resume) unfinished runs; --notra
 flags.DEFINE_string('runs_dir', 'runs/experiments', 'Run directories: <runs_dir>/<experiment>/<run>.')
 flags.DEFINE_string('results_dir', 'docs/results', 'Where <experiment>.json and .md are written.')
 flags.DEFINE_string('docs_dir', 'docs', 'Model pages (generated sections) and img/ for the plots.')
+flags.DEFINE_string('compare_with', None, 'A results file (or a directory holding <experiment>.json), '
+                    'e.g. the committed docs/results: say, per run, whether the evaluations both '
+                    'hold agree (exit 1 if one differs). For a rebuild into another --results_dir.')
 FLAGS = flags.FLAGS
 
 
@@ -68,6 +71,19 @@ def reproduce(name, runs_dir, results_dir, docs_dir):
     holder.close()
 
 
+def compare(results_path, recorded_path):
+  """Print whether ``results_path`` agrees with the recorded results; True if all of it does."""
+  from experiments import agreement  # pylint: disable=import-outside-toplevel
+  try:
+    lines, agree = agreement.compare_files(results_path, recorded_path)
+  except (OSError, ValueError) as error:
+    raise UserError(f'--compare_with: cannot read {recorded_path}: {error}') from None
+  print(f'compared with {recorded_path}:')
+  for line in lines:
+    print(f'  {line}')
+  return agree
+
+
 def _interrupt(signum, frame):
   """SIGTERM stops the runs like Ctrl-C does (they resume when the command is run again)."""
   del signum, frame
@@ -90,6 +106,10 @@ def main(argv):
       raise UserError('--experiment is required (or --list); choose one of: '
                       f'{", ".join(catalog.EXPERIMENTS)}')
     errors = reproduce(FLAGS.experiment, runs_dir, results_dir, docs_dir)
+    differ = False
+    if FLAGS.compare_with:
+      differ = not compare(os.path.join(results_dir, FLAGS.experiment + '.json'),
+                           FLAGS.compare_with)
   except UserError as error:
     print(f'reproduce: error: {error}', file=sys.stderr)
     sys.exit(2)
@@ -99,6 +119,9 @@ def main(argv):
   if errors:
     print(f'reproduce: {len(errors)} run(s) did not finish: {", ".join(sorted(errors))} '
           '(see the logs; re-run the same command to resume)', file=sys.stderr)
+  if differ:
+    print(f'reproduce: the results differ from {FLAGS.compare_with}', file=sys.stderr)
+  if errors or differ:
     sys.exit(1)
 
 

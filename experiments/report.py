@@ -82,7 +82,7 @@ def group_rows(experiment, records):
                 ['wall per run'], rows)
 
 
-def _rows_by_step(record):
+def rows_by_step(record):
   """The run's evaluation rows by iteration (a step a resumed run evaluated twice: its last row)."""
   return {row.get('step'): row for row in record['metrics'].get('over_training', [])}
 
@@ -91,7 +91,7 @@ def progress_rows(experiment, records):
   """Per ``experiment.progress`` metric, a table shown like its ``final.<key>`` column: one row per
   group, one column per iteration of ``experiment.progress_steps`` that some run has reached; cells
   mean ± std over the seeds evaluated there, "(n of m seeds)" when not all of the group's were."""
-  evaluated = [(record['group'], _rows_by_step(record)) for record in records]
+  evaluated = [(record['group'], rows_by_step(record)) for record in records]
   reached = [step for step in experiment.progress_steps
              if any(step in rows for _, rows in evaluated)]
   if not reached:
