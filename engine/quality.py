@@ -30,15 +30,18 @@ from typing import Callable
 
 import numpy as np
 
+from engine import rundir
 from engine.compat import tf, tf1
 from engine.data import glyphs as glyph_data
 from engine.data import shapes as shape_data
 from engine.data.loaders import to_unit_range
+from engine.errors import UserError
 
 COVERAGE_FAIR_SHARE = 0.2    # a class counts as covered above this fraction of 1 / classes
 CONFIDENT = 0.9
 EVAL_SAMPLES = 1000          # generated images per evaluation; as many real ones as reference
 CLASSIFIER_THREADS = 2       # TensorFlow threads (intra- and inter-op) the classifier trains with
+CACHE_UNWRITABLE = 3         # exit code of the training child that could not write the cache
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,6 +203,10 @@ class ImageClassifier:
 
 def _train_in_child(spec, cache_dir, train_steps):
   """Train and cache ``spec``'s classifier in ``python -m engine.quality`` with the fixed threads."""
+  try:
+    os.makedirs(cache_dir, exist_ok=True)    # an unusable cache fails before the training
+  except OSError as error:
+    raise _cache_error(rundir.os_error_message(error, cache_dir)) from None
   env = dict(os.environ, CUDA_VISIBLE_DEVICES='-1', TF_CPP_MIN_LOG_LEVEL='2')
   for name in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS'):
     env[name] = str(CLASSIFIER_THREADS)
@@ -207,8 +214,16 @@ def _train_in_child(spec, cache_dir, train_steps):
                          str(train_steps)], env=env, capture_output=True, text=True, check=False)
   if done.returncode:
     lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    last = lines[-1] if lines else 'no output'
+    if done.returncode == CACHE_UNWRITABLE:
+      raise _cache_error(last)
     raise RuntimeError(f'training the {spec.name} classifier failed (exit {done.returncode}): '
-                       f'{lines[-1] if lines else "no output"}')
+                       f'{last}')
+
+
+def _cache_error(reason):
+  return UserError(f'quality classifier cache: {reason} (the cache is $GRAPHGAN_CACHE_DIR, '
+                   'default ~/.cache/graphgan)')
 
 
 class GlyphClassifier(ImageClassifier):
@@ -277,8 +292,11 @@ class QualityMeasure:
     images, _ = self.spec.held_out_set(2 * self.samples)   # the first half; floor() the second
     _, features = self.classifier.predict(images[:self.samples])
     partial = f'{path}.{os.getpid()}.tmp.npz'
-    np.savez(partial, features=features, weights_sha256=np.array(weights))
-    os.replace(partial, path)
+    try:
+      np.savez(partial, features=features, weights_sha256=np.array(weights))
+      os.replace(partial, path)
+    except OSError as error:
+      raise _cache_error(rundir.os_error_message(error, path)) from None
     return features
 
   def __call__(self, samples):
@@ -319,7 +337,11 @@ def main(argv):
   """``python -m engine.quality SPEC_NAME CACHE_DIR TRAIN_STEPS``: train and cache (the child)."""
   name, cache_dir, train_steps = argv
   spec = {s.name: s for s in SPECS.values()}[name]
-  ImageClassifier(spec, cache_dir, int(train_steps), train_here=True).close()
+  try:
+    ImageClassifier(spec, cache_dir, int(train_steps), train_here=True).close()
+  except OSError as error:
+    print(rundir.os_error_message(error, f'{spec.name} in {cache_dir}'), file=sys.stderr)
+    sys.exit(CACHE_UNWRITABLE)
 
 
 if __name__ == '__main__':

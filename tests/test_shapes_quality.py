@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import TINY_WGAN_FLAGS
 from engine import loop, quality, registry
 
 TEST_TRAIN_STEPS = 150
@@ -51,6 +52,26 @@ def test_classifier_is_the_same_whichever_process_trains_it(tmp_path):
                             ).stdout.strip()
              for mode, threads in (('alone', '1'), ('after_a_session', '2'))]
   assert digests[0] == digests[1] and len(digests[0]) == 32
+
+
+def test_an_unusable_cache_is_one_line_and_the_run_then_continues(cache_dir, entry_points,
+                                                                   tmp_path):
+  """A cache path under a file fails the run's first evaluation (the end of a 2-step run) in one
+  line, before any classifier training; with a usable cache the same command finishes it."""
+  args = TINY_WGAN_FLAGS + ['--train_steps=2', f'--run_dir={tmp_path / "run"}']
+  (tmp_path / 'notes.txt').write_text('not a directory')
+  done = entry_points.run('train', args, env={'GRAPHGAN_CACHE_DIR': str(tmp_path / 'notes.txt' /
+                                                                        'cache')})
+  assert done.returncode == 2 and 'Traceback' not in done.stderr, done.stderr[-3000:]
+  assert done.stderr.strip().splitlines()[-1] == (
+      f'train: error: quality classifier cache: cannot write {tmp_path / "notes.txt" / "cache"}: '
+      'Not a directory (the cache is $GRAPHGAN_CACHE_DIR, default ~/.cache/graphgan)')
+  done = entry_points.run('train', args, env={'GRAPHGAN_CACHE_DIR': cache_dir})
+  assert done.returncode == 0, done.stderr[-3000:]
+  rows = (tmp_path / 'run' / 'losses.csv').read_text().split()
+  assert [row.split(',')[0] for row in rows] == ['step', '1', '2']
+  metrics = (tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()
+  assert [json.loads(row)['step'] for row in metrics] == [2]
 
 
 def test_shapes_classifier_is_accurate_and_cached_once(cache_dir):
