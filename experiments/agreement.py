@@ -13,6 +13,7 @@ what a diverged GAN run differs by (whole units of Fréchet within a few hundred
 import json
 import math
 import os
+import sys
 
 from experiments import report
 
@@ -80,3 +81,20 @@ def compare_files(new_path, old_path):
   with open(old_path) as handle:
     old = json.load(handle)
   return compare(new, old)
+
+
+def main(argv):
+  """``python -m experiments.agreement NEW.json RECORDED.json|DIR``: the comparison alone (exit 1
+  if a value differs), e.g. for a campaign still training (bin/reproduce holds its runs dir)."""
+  if len(argv) != 2:
+    sys.exit('usage: python -m experiments.agreement NEW.json RECORDED.json|DIR')
+  try:
+    lines, agree = compare_files(*argv)
+  except (OSError, ValueError) as error:
+    sys.exit(f'agreement: error: {error}')
+  print('\n'.join(lines))
+  sys.exit(0 if agree else 1)
+
+
+if __name__ == '__main__':
+  main(sys.argv[1:])

@@ -92,3 +92,21 @@ def test_a_campaign_rebuilt_from_scratch_agrees_with_the_one_trained_in_slices(t
   assert done.returncode == 2 and 'Traceback' not in done.stderr
   assert done.stderr.strip().splitlines()[-1].startswith(
       f'reproduce: error: --compare_with: cannot read {tmp_path / "nowhere.json"}: ')
+
+
+def test_the_module_compares_two_files_alone(tmp_path):
+  recorded, rebuilt = _results(), _results()
+  rebuilt['runs'][1]['metrics']['over_training'][0]['coverage'] = 2.0
+  (tmp_path / 'recorded').mkdir()
+  (tmp_path / 'recorded' / 'w.json').write_text(json.dumps(recorded))
+  (tmp_path / 'w.json').write_text(json.dumps(rebuilt))
+
+  def compare(new):
+    return subprocess.run([sys.executable, '-m', 'experiments.agreement', str(new),
+                           str(tmp_path / 'recorded')], capture_output=True, text=True,
+                          cwd=ROOT, check=False)
+  same = compare(tmp_path / 'recorded' / 'w.json')
+  assert same.returncode == 0 and 'wgan-seed1 at iteration 500: agrees' in same.stdout
+  differ = compare(tmp_path / 'w.json')
+  assert differ.returncode == 1
+  assert 'wgan-seed1 at iteration 500: DIFFERS at iteration 500: coverage 2.0 now' in differ.stdout
