@@ -4,10 +4,11 @@ Compares what both results hold: the reference rows (floor, untrained ceiling) a
 evaluation row at an iteration both reached (``metrics.over_training``). A value agrees when
 ``|now - recorded| <= ATOL + RTOL * |recorded|`` (the recorded-loss rule of ``engine/recorded.py``).
 Training is deterministic per run (one thread, op determinism), so a run re-trained from scratch
-on another machine gives the same evaluations. Measured: the wgan_shapes runs rebuilt on a new
-machine (another CPU) agreed with the committed record to 4.4e-10 relative (6.7e-7 absolute) at
-500 and 1,000 iterations; the real-vs-real floor, a small Fréchet value left after cancelling
-large traces, by 6.1e-6 absolute (1.3e-6 relative). Both bounds sit far above that and far below
+on another machine gives the same evaluations. Measured: the 12 wgan_shapes runs rebuilt on a new
+machine (another CPU) agreed with the committed record at 500 and 1,000 iterations: Fréchet to
+2.9e-8 relative (1.3e-5 absolute), coverage, confidence and class KL exactly; the real-vs-real
+floor, a small Fréchet value left after cancelling large traces, to 6.1e-6 absolute (1.3e-6
+relative). Both bounds sit far above that and far below
 what a diverged GAN run differs by (whole units of Fréchet within a few hundred iterations).
 """
 import json
