@@ -49,4 +49,15 @@ tf1 = tf.compat.v1
 K = tf.compat.v1.keras.backend
 UPDATE_OPS = tf1.GraphKeys.UPDATE_OPS
 
-__all__ = ['tf', 'tf1', 'keras', 'K', 'UPDATE_OPS']
+
+
+def thread_variables(threads):
+  """The environment that gives a new process ``threads`` TensorFlow (intra- and inter-op) and
+  OpenMP threads ({} for 0: TensorFlow decides). Read once, when TensorFlow starts."""
+  if not threads:
+    return {}
+  return {name: str(threads)
+          for name in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS')}
+
+
+__all__ = ['tf', 'tf1', 'keras', 'K', 'UPDATE_OPS', 'thread_variables']

@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from engine import rundir
-from engine.compat import tf, tf1
+from engine.compat import tf, tf1, thread_variables
 from engine.data import glyphs as glyph_data
 from engine.data import shapes as shape_data
 from engine.data.loaders import to_unit_range
@@ -207,9 +207,8 @@ def _train_in_child(spec, cache_dir, train_steps):
     os.makedirs(cache_dir, exist_ok=True)    # an unusable cache fails before the training
   except OSError as error:
     raise _cache_error(rundir.os_error_message(error, cache_dir)) from None
-  env = dict(os.environ, CUDA_VISIBLE_DEVICES='-1', TF_CPP_MIN_LOG_LEVEL='2')
-  for name in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS'):
-    env[name] = str(CLASSIFIER_THREADS)
+  env = dict(os.environ, CUDA_VISIBLE_DEVICES='-1', TF_CPP_MIN_LOG_LEVEL='2',
+             **thread_variables(CLASSIFIER_THREADS))
   done = subprocess.run([sys.executable, '-m', 'engine.quality', spec.name, cache_dir,
                          str(train_steps)], env=env, capture_output=True, text=True, check=False)
   if done.returncode:

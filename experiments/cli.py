@@ -9,6 +9,7 @@ import sys
 
 from absl import app, flags
 
+from engine.compat import thread_variables
 from engine.errors import UserError
 from experiments import catalog
 
@@ -35,9 +36,7 @@ FLAGS = flags.FLAGS
 
 def _thread_environment(threads):
   """This process's own timing and reference runs use the runs' thread count too."""
-  if threads:
-    for name in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS'):
-      os.environ[name] = str(threads)
+  os.environ.update(thread_variables(threads))
 
 
 def list_experiments(names, runs_dir, retime):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from engine.compat import thread_variables
 from engine.errors import STOPPED_BY_SIGNAL, UserError
 from experiments import collect, flagfiles
 from experiments.spec import SCHEDULE_FLAGS
@@ -117,14 +118,6 @@ def lock(experiment_dir):
   return handle
 
 
-def _environment(threads):
-  env = dict(os.environ)
-  if threads:
-    for name in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS'):
-      env[name] = str(threads)
-  return env
-
-
 def _error_line(log_path, code):
   """Why a run stopped: a signal, else its one-line ``<program>: error: ...`` (else last line)."""
   if code is not None and code < 0:
@@ -153,7 +146,7 @@ class _Attempt:
     self.threads = threads
     self.started = time.perf_counter()
     self.process = subprocess.Popen(command, cwd=flagfiles.ROOT, stdout=self.log,  # pylint: disable=consider-using-with
-                                    stderr=subprocess.STDOUT, env=_environment(threads))
+                                    stderr=subprocess.STDOUT, env=dict(os.environ, **thread_variables(threads)))
 
   def done(self):
     return self.process.poll() is not None
