@@ -1,6 +1,7 @@
 """``bin/reproduce``: train an experiment's runs (resuming and skipping), then write its results.
 
 bin/reproduce --experiment=NAME [--processes=N] [--max_iterations=N] [--notrain] [--compare_with=FILE]
+bin/reproduce --experiment=NAME --from_results
 bin/reproduce --list [--experiment=NAME] [--retime]
 """
 import os
@@ -25,6 +26,10 @@ flags.DEFINE_integer('max_iterations', 0, 'Train each run to at most N iteration
                      '(a campaign in slices; 0 = to its full length).', lower_bound=0)
 flags.DEFINE_bool('train', True, 'Train (start, resume) unfinished runs; --notrain only writes the '
                   'results from the run directories as they are.')
+flags.DEFINE_bool('from_results', False, 'Trains nothing, reads no run dir: writes the results, '
+                  'Markdown and page sections again from the recorded <results_dir>/NAME.json '
+                  '(after a change to the report or an experiment\'s texts, when the run dirs are '
+                  'gone with a machine).')
 flags.DEFINE_string('runs_dir', 'runs/experiments', 'Run directories: <runs_dir>/<experiment>/<run>.')
 flags.DEFINE_string('results_dir', 'docs/results', 'Where <experiment>.json and .md are written.')
 flags.DEFINE_string('docs_dir', 'docs', 'Model pages (generated sections) and img/ for the plots.')
@@ -56,6 +61,9 @@ def reproduce(name, runs_dir, results_dir, docs_dir):
   """Train (unless --notrain) and report one experiment; returns the failed runs' errors."""
   from experiments import report, runner  # pylint: disable=import-outside-toplevel
   experiment = catalog.get(name)
+  if FLAGS.from_results:
+    report.rewrite(experiment, results_dir, docs_dir)
+    return {}
   experiment_dir = os.path.join(runs_dir, name)
   holder = runner.lock(experiment_dir)
   try:

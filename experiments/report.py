@@ -5,9 +5,11 @@ import datetime
 import json
 import math
 import os
+import re
 
 import numpy as np
 
+from engine.errors import UserError
 from experiments import collect, plots
 
 MARK = 'generated: bin/reproduce --experiment={name}'
@@ -157,8 +159,10 @@ def markdown(experiment, records, references, pictures, image_prefix):
            f'({datetime.date.today().isoformat()}); do not edit by hand.', '',
            f'**Status: {finished} of {len(records)} runs finished at their full length, '
            f'{started - finished} more started.**' + ('' if started else
-                                                      ' Nothing has been run yet.'), '',
-           f'Settings: {experiment.settings}', '']
+                                                      ' Nothing has been run yet.'), '']
+  if shortfall(experiment, records):
+    lines += [f'**Why short of the full length:** {experiment.shortfall}', '']
+  lines += [f'Settings: {experiment.settings}', '']
   if started:
     lines += [f'Wall time, all runs: {_duration(total)} (sum over runs; each run is one '
               f'`bin/train` process, `--threads_per_run={_threads(records)}`; a run\'s wall time is '
@@ -182,6 +186,11 @@ def _threads(records):
   return '/'.join(counts) or '?'
 
 
+def shortfall(experiment, records):
+  """The experiment's declared reason for stopping short, while some run has not finished."""
+  return experiment.shortfall if not all(r['finished'] for r in records) else ''
+
+
 def write(experiment, planned_runs, ledger, results_dir, docs_dir, log=print):
   """Write the JSON, the Markdown, the plots and the pages' generated sections."""
   records = records_of(experiment, planned_runs, ledger)
@@ -192,9 +201,35 @@ def write(experiment, planned_runs, ledger, results_dir, docs_dir, log=print):
   context = plots.Context(experiment, records, {p.run.name: p.run_dir for p in planned_runs},
                           references, image_dir)
   pictures = [picture for plot in experiment.plots for picture in plot(context)]
+  _emit(experiment, records, references, pictures, results_dir, docs_dir, log)
+  return records
+
+
+def rewrite(experiment, results_dir, docs_dir, log=print):
+  """Write the results again from the recorded ``<results_dir>/<name>.json`` instead of the run
+  dirs (gone with a machine): its runs and references, the pictures its Markdown shows, and the
+  experiment's texts as the catalog has them now."""
+  json_path = os.path.join(results_dir, experiment.name + '.json')
+  md_path = os.path.join(results_dir, experiment.name + '.md')
+  try:
+    with open(json_path) as handle:
+      result = json.load(handle)
+    with open(md_path) as handle:
+      shown = re.findall(r'^!\[(.*)\]\(.*/(.*)\)$', handle.read(), re.MULTILINE)
+    records, references = result['runs'], result['references']
+  except (OSError, ValueError, KeyError, TypeError) as error:
+    raise UserError(f'--from_results: cannot read the recorded {experiment.name} results in '
+                    f'{results_dir}: {error}') from None
+  _emit(experiment, records, references, shown, results_dir, docs_dir, log)
+  return records
+
+
+def _emit(experiment, records, references, pictures, results_dir, docs_dir, log):
+  image_dir = os.path.join(docs_dir, 'img')
   os.makedirs(results_dir, exist_ok=True)
   result = dict(experiment=experiment.name, title=experiment.title, settings=experiment.settings,
                 command=f'bin/reproduce --experiment={experiment.name}',
+                shortfall=shortfall(experiment, records),
                 published=[dict(source=p.source, group=p.group, values=p.values)
                            for p in experiment.published],
                 references=references, runs=records)
@@ -210,7 +245,6 @@ def write(experiment, planned_runs, ledger, results_dir, docs_dir, log=print):
                  markdown(experiment, records, references, pictures,
                           os.path.relpath(image_dir, docs_dir) + '/'), log)
   log(f'wrote {json_path}, {md_path} and {len(pictures)} pictures in {image_dir}')
-  return records
 
 
 def _write_text(path, text):

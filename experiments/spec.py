@@ -68,6 +68,8 @@ class Experiment:
   window: int = 100                 # iterations averaged in ``window.<loss>`` and loss curves
   plots: tuple = ()                 # callables (experiment, records, image_dir) -> [(title, path)]
   references: Optional[Callable] = None   # (experiment, records) -> {label: metrics}
+  shortfall: str = ''               # why runs stop short of their length (shown while any does):
+                                    # what stopped them, what is left and what it would cost
 
   def __post_init__(self):
     final = {column.path for column in self.columns}

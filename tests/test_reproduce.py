@@ -261,3 +261,56 @@ def test_coinciding_reference_lines_are_labelled_once():
   lines = plots._reference_lines(references, 'frechet')
   assert [label for _, label in lines] == ['real images (floor)', f'{ceiling} (2 groups)']
   assert lines[1][0] == pytest.approx(2105.0)
+
+
+@pytest.mark.parametrize('name', sorted(catalog.EXPERIMENTS))
+def test_a_campaign_short_of_its_length_says_why(name):
+  """Acceptance of issue 12: a committed results file whose runs stop short of their length gives
+  the reason (with the length reached in its table); the catalog's text is what the file records."""
+  path = os.path.join(ROOT, 'docs', 'results', f'{name}.json')
+  if not os.path.exists(path):
+    pytest.skip(f'no committed docs/results/{name}.json')
+  with open(path) as handle:
+    result = json.load(handle)
+  experiment = catalog.EXPERIMENTS[name]
+  if all(run['finished'] for run in result['runs']):
+    assert result['shortfall'] == ''
+    return
+  assert len(experiment.shortfall) > 40, f'catalog: {name} stops short and does not say why'
+  assert result['shortfall'] == experiment.shortfall, \
+      f'regenerate with bin/reproduce --experiment={name} --from_results (or --notrain)'
+
+
+def test_results_are_rewritten_from_the_recorded_file_with_the_catalogs_texts(tmp_path):
+  """--from_results: the run dirs are gone; runs, references and pictures come from the recorded
+  JSON and Markdown, the texts (here a new shortfall) from the catalog."""
+  records = [_record('ring k=5 tiny', 0, 20, 20, 6), _record('ring k=5 tiny', 1, 10, 20, 4)]
+  references = {'real ring samples (floor)': dict(modes=8.0, high_quality=1.0)}
+  pictures = [('samples over training', 'smoke_scatter_ring.png')]
+  results, docs = str(tmp_path / 'results'), str(tmp_path / 'docs')
+  report._emit(catalog.SMOKE, records, references, pictures, results, docs, print)  # pylint: disable=protected-access
+  experiment = dataclasses.replace(catalog.SMOKE, shortfall='Stopped at 10 of 20: a test.')
+  report.rewrite(experiment, results, docs, print)
+  with open(tmp_path / 'results' / 'smoke.json') as handle:
+    result = json.load(handle)
+  assert result['runs'] == records and result['references'] == references
+  assert result['shortfall'] == 'Stopped at 10 of 20: a test.'
+  table = (tmp_path / 'results' / 'smoke.md').read_text()
+  assert table == '# ' + experiment.title + '\n\n' + report.markdown(
+      experiment, records, references, pictures, '../docs/img/')
+  assert '**Why short of the full length:** Stopped at 10 of 20: a test.' in table
+  records[1].update(iterations=20, finished=True)
+  report._emit(experiment, records, references, pictures, results, docs, print)  # pylint: disable=protected-access
+  assert 'Why short' not in (tmp_path / 'results' / 'smoke.md').read_text()
+
+
+def test_from_results_without_a_recorded_file_is_one_line(tmp_path):
+  command = [sys.executable, os.path.join(ROOT, 'bin', 'reproduce'), '--experiment=smoke',
+             '--from_results', f'--results_dir={tmp_path / "none"}', f'--docs_dir={tmp_path}']
+  done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                        check=False)
+  assert done.returncode == 2, done.stderr[-2000:]
+  assert done.stderr.strip().splitlines() == [
+      f'reproduce: error: --from_results: cannot read the recorded smoke results in '
+      f'{tmp_path / "none"}: [Errno 2] No such file or directory: '
+      f"'{tmp_path / 'none' / 'smoke.json'}'"]
