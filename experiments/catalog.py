@@ -152,12 +152,15 @@ SHAPES_SHORTFALL = {
         '(the first one agreed through 3,000: Fréchet to 2.9e-8 relative, the other measures '
         'exactly), but on the 2-core CPU it takes about 45 min wall per 1,000-iteration slice of '
         'the 12 runs: 5 h to pass 7,000 and 7.5 h to 10,000, longer than a working session; '
-        'the rebuild of 2026-11-25 reached 3,000 and was lost with its machine. Left: the last 3,000 '
-        'iterations of each run, 2.3 h wall once a rebuild stands at 7,000.',
+        'the rebuild of 2026-11-25 reached 3,000 and was lost with its machine. The machine of '
+        '2026-12-06 (AMD EPYC family 25, AVX2; the one of 2026-11-25 had AVX-512) takes 1.3 s of '
+        'CPU per width-16 wgan iteration, not 0.33 s: a rebuild there takes 4x as long. Left: the '
+        'last 3,000 iterations of each run, 2.3 h wall on the faster machine once a rebuild '
+        'stands at 7,000.',
     32: 'Not started: the issue asks for width 32 "if the budget allows", and it does not. Its 9 '
-        'runs cost about 4x width 16\'s convolutions (the `--list` estimates: 51.7 CPU-h on '
-        '2026-11-25, 147 on 2026-12-06), and width 16 itself stops at 7,000 of 10,000 for want '
-        'of a machine that lasts the campaign.',
+        'runs cost about 4x width 16\'s convolutions (the `--list` estimates: 51.7 CPU-h on the '
+        'machine of 2026-11-25, 147 on the slower one of 2026-12-06), and width 16 itself stops '
+        'at 7,000 of 10,000 for want of a machine that lasts the campaign.',
 }
 
 
