@@ -7,7 +7,7 @@ import os
 from absl import flags as absl_flags
 
 from engine import registry
-from engine.config import make_config
+from engine.config import config_class, make_config
 from engine.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,9 +27,10 @@ def expand(argv):
     os.chdir(cwd)
 
 
-def _field_types(model_cls):
+def _field_types(model_cls, data):
+  """Each flag's type: the model's Config and the settings its data source ``data`` owns."""
   return {f.name: f.type if isinstance(f.type, type) else _TYPES[f.type]
-          for f in dataclasses.fields(model_cls.Config)}
+          for f in dataclasses.fields(config_class(model_cls.Config, data))}
 
 
 def _parse(arg, types, origin):
@@ -59,7 +60,8 @@ def values(argv, origin):
   if not models:
     raise UserError(f'{origin}: names no --model')
   model_cls = registry.get(models[-1])
-  types = _field_types(model_cls)
+  data = [a.partition('=')[2] for a in args if a.startswith('--data=')]
+  types = _field_types(model_cls, data[-1] if data else None)
   parsed = dict(_parse(a, types, origin) for a in args if not a.startswith('--model='))
   return model_cls, parsed
 
