@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _small_overrides(model_name):
   """The small settings of the model's first CPU recording (a config known to train quickly)."""
-  for path in sorted(glob.glob(os.path.join(ROOT, 'recorded', f'{model_name}-*-cpu.json'))):
+  for path in sorted(glob.glob(os.path.join(ROOT, 'recorded', f'{model_name}-*-cpu-*.json'))):
     return dict(recorded.load(path)['overrides'])
   raise AssertionError(f'no CPU recording of {model_name} to take small settings from')
 
