@@ -49,7 +49,7 @@ def test_record_losses_writes_a_file_that_replays(tmp_path):
   args = TINY_UNROLLED + ['--variant=tiny', '--record_steps=3', f'--out={out}']
   code, stdout, stderr = run_tool('record_losses', *args)
   assert code == 0, stderr[-3000:]
-  assert stdout.strip() == f'wrote {out}: 3 steps of d_loss, g_loss on cpu'
+  assert stdout.strip() == f'wrote {out}: 3 steps of d_loss, g_loss on {recorded.device_kind()}'
   recording = recorded.load(out)
   assert recording['command'] == ' '.join(['bin/record_losses'] + args)
   assert recording['overrides'] == dict(batch_size=16, z_dim=4, generator_hidden_units=8,
