@@ -181,6 +181,11 @@ def markdown(experiment, records, references, pictures, image_prefix):
   return '\n'.join(lines).rstrip() + '\n'
 
 
+def pictures_shown(text):
+  """[(caption, file name)] of the picture lines ``markdown`` wrote into ``text``."""
+  return re.findall(r'^!\[(.*)\]\((?:.*/)?(.*)\)$', text, re.MULTILINE)
+
+
 def _threads(records):
   counts = sorted({str(r['threads']) for r in records if r['threads'] is not None})
   return '/'.join(counts) or '?'
@@ -215,7 +220,7 @@ def rewrite(experiment, results_dir, docs_dir, log=print):
     with open(json_path) as handle:
       result = json.load(handle)
     with open(md_path) as handle:
-      shown = re.findall(r'^!\[(.*)\]\(.*/(.*)\)$', handle.read(), re.MULTILINE)
+      shown = pictures_shown(handle.read())
     records, references = result['runs'], result['references']
   except (OSError, ValueError, KeyError, TypeError) as error:
     raise UserError(f'--from_results: cannot read the recorded {experiment.name} results in '

@@ -226,7 +226,7 @@ def test_committed_pages_show_what_their_results_file_generates(name):
   for page in experiment.pages:
     with open(os.path.join(ROOT, 'docs', page)) as handle:
       section = handle.read().split(begin + '\n')[1].split(end)[0]
-    pictures = re.findall(r'^!\[(.*)\]\(img/(.*)\)$', section, re.MULTILINE)
+    pictures = report.pictures_shown(section)
     expected = f'#### {experiment.title}\n\n' + report.markdown(
         experiment, result['runs'], result['references'], pictures, 'img/')
     undated = lambda text: re.sub(r'\(\d{4}-\d\d-\d\d\); do not edit', '(date); do not edit', text)
