@@ -363,6 +363,9 @@ def bench_entry_point():
 
 def _record_main():
   from engine import recorded  # pylint: disable=import-outside-toplevel
+  if FLAGS.all:
+    _record_all(recorded)
+    return
   model_cls, overrides = model_overrides()
   make_config(model_cls.Config, overrides)          # validate before a long recording
   if FLAGS.out:
@@ -378,10 +381,33 @@ def _record_main():
         f'on {recording["device_kind"]}')
 
 
+def _record_all(recorded):
+  """Every configuration of recorded/ on this machine, into --out (a directory)."""
+  given = [name for name in ['model', 'variant', 'record_steps'] + list(_DEFINED)
+           if FLAGS[name].present]
+  if given:
+    raise UserError(f'--all records the stored configurations as they are; --{given[0]} '
+                    'cannot change them')
+  out_dir = FLAGS.out or recorded.REPOSITORY_DIR
+  if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+    raise UserError(f'--out={out_dir}: with --all, a directory (it is a file)')
+  kind = recorded.device_kind()
+  print(f'recording {len(recorded.configurations())} configurations on {kind} into {out_dir}',
+        flush=True)
+  recorded.record_all(out_dir, log=lambda line: print(line, flush=True))
+  if os.path.abspath(out_dir) != os.path.abspath(recorded.REPOSITORY_DIR):
+    print(f'replay them with: {recorded.BASELINE_VARIABLE}={os.path.abspath(out_dir)} '
+          'python -m pytest tests/test_recorded_losses.py')
+
+
 def record_entry_point():
   flags.DEFINE_string('variant', 'default', 'Name of this recording (file name part).')
   flags.DEFINE_integer('record_steps', 20, 'Iterations to record.', lower_bound=1)
-  flags.DEFINE_string('out', '', 'Output path (default recorded/<model>-<variant>-<device>.json).')
+  flags.DEFINE_string('out', '', 'Output path (default recorded/<model>-<variant>-<device>.json; '
+                      'with --all a directory, default recorded/).')
+  flags.DEFINE_bool('all', False, 'Record every configuration recorded/ holds (its stored '
+                    'overrides and steps) on this machine: a baseline for a device kind the '
+                    'repository has no files for (a GPU, an ARM or AVX-only CPU).')
   run(_record_main)
 
 

@@ -65,11 +65,68 @@ def cpu_instruction_set():
   return platform.machine().lower() or 'unknown'
 
 
+KIND_VARIABLE = 'GRAPHGAN_DEVICE_KIND'        # overrides device_kind() (a user's own name)
+BASELINE_VARIABLE = 'GRAPHGAN_RECORDED_DIR'   # a local baseline, searched before recorded/
+REPOSITORY_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              'recorded')
+
+
 def device_kind():
-  """``gpu``, or ``cpu-<instruction set>``: recorded losses replay on their own kind only."""
+  """``gpu``, or ``cpu-<instruction set>``: recorded losses replay on their own kind only.
+
+  ``$GRAPHGAN_DEVICE_KIND`` replaces it (a machine that needs its own baseline, or a test that
+  simulates a kind no file was recorded on).
+  """
+  override = os.environ.get(KIND_VARIABLE, '').strip()
+  if override:
+    return override
   if tf.config.list_physical_devices('GPU'):
     return 'gpu'
   return f'cpu-{cpu_instruction_set()}'
+
+
+def file_name(model_name, variant, kind):
+  return f'{model_name}-{variant}-{kind}.json'
+
+
+def configurations(directory=REPOSITORY_DIR):
+  """{(model, variant): one of its recordings}, over every file in ``directory``: the
+  configurations the suite replays (each file's stored command and overrides are its kind's
+  twin's too)."""
+  found = {}
+  for name in sorted(os.listdir(directory)):
+    if name.endswith('.json'):
+      recording = load(os.path.join(directory, name))
+      found.setdefault((recording['model'], recording['variant']), recording)
+  return found
+
+
+def baseline_dirs():
+  """Where recordings are looked up: ``$GRAPHGAN_RECORDED_DIR`` (if set), then recorded/."""
+  local = os.environ.get(BASELINE_VARIABLE, '').strip()
+  return ([local] if local else []) + [REPOSITORY_DIR]
+
+
+def find(model_name, variant, kind):
+  """The recording of (model, variant) for device ``kind`` in ``baseline_dirs()``, or None."""
+  for directory in baseline_dirs():
+    path = os.path.join(directory, file_name(model_name, variant, kind))
+    if os.path.isfile(path):
+      return path
+  return None
+
+
+def record_all(out_dir, log=print):
+  """Record every configuration of recorded/ on this machine into ``out_dir``; the paths."""
+  written = []
+  for (model_name, variant), known in sorted(configurations().items()):
+    recording = record(model_name, known['overrides'], known['steps'], variant,
+                       known['command'], rtol=known['rtol'])
+    path = os.path.join(out_dir, file_name(model_name, variant, recording['device_kind']))
+    write(recording, path)
+    log(f'wrote {path}: {known["steps"]} steps of {", ".join(recording["losses"])}')
+    written.append(path)
+  return written
 
 
 def run_losses(model_name, overrides, steps):
@@ -102,7 +159,7 @@ def record(model_name, overrides, steps, variant, command, rtol=DEFAULT_RTOL):
 
 
 def default_path(model_name, variant):
-  return os.path.join('recorded', f'{model_name}-{variant}-{device_kind()}.json')
+  return os.path.join('recorded', file_name(model_name, variant, device_kind()))
 
 
 def write(recording, path):
