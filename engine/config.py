@@ -49,6 +49,13 @@ class TrainConfig:
                          'x_train, x).')
   data_chunk_size: int = hparam(0, 'Examples held in memory at once when streaming a data source '
                                 '(0 = load it all).', lower=0)
+  data_sampling: str = hparam('epochs', "'epochs': every example once per shuffled epoch; "
+                              "'subsets': the WGAN author's sampler (a random 1/--data_split of "
+                              "the set loaded --data_split times per epoch of N/batch "
+                              "iterations, each batch drawn at random from it).",
+                              choices=('epochs', 'subsets'))
+  data_split: int = hparam(5, "--data_sampling=subsets: the set is loaded 1/N at a time (the "
+                           "author's --split).", lower=1)
   log_every_steps: int = hparam(10, 'Progress line (losses, steps/s, ETA) every N iterations.',
                                 lower=1, on_resume='free')
   summary_every_steps: int = hparam(50, 'TensorBoard loss scalars every N iterations (0 = off).',

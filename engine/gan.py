@@ -25,6 +25,7 @@ import numpy as np
 
 from engine import quality, towers
 from engine.compat import K, tf, tf1
+from engine.data.source import draw_noise
 from engine.metrics import sample_mode_report
 from engine.model import Model
 from engine.network import KerasNetwork
@@ -52,6 +53,7 @@ class AlternatingGAN(Model):
   feed_learning_phase = False           # feed K.learning_phase(): 1 (Keras BN in batch mode)
   generator_training = None             # when set, passed as ``training=`` to the generator
   constraint_order = 'after'            # run ``constraint`` 'before' or 'after' each D update
+  noise_distribution = 'normal'         # of z in training and samples: 'normal' or 'uniform'
 
   # -- what a model states -----------------------------------------------------------------
   def build_networks(self):
@@ -145,7 +147,7 @@ class AlternatingGAN(Model):
   def _discriminator_feed(self):
     c, data = self.config, self.data
     feed = {self.real: data.image_sample(c.batch_size),
-            self.z: data.noise_sample(c.batch_size, c.z_dim)}
+            self.z: data.noise_sample(c.batch_size, c.z_dim, self.noise_distribution)}
     for placeholder, draw in self.extra_inputs.values():
       feed[placeholder] = draw(data, c.batch_size)
     feed.update(self._phase())
@@ -168,15 +170,16 @@ class AlternatingGAN(Model):
                               self._discriminator_feed())
     _, g_value = sess.run(
         [self.train_generator, self.loss_tensors[self.generator_loss]],
-        {self.z: self.data.noise_sample(self.config.batch_size, self.config.z_dim),
+        {self.z: self.data.noise_sample(self.config.batch_size, self.config.z_dim,
+                                        self.noise_distribution),
          **self._phase()})
     values = dict(zip(d_names, d_values), **{self.generator_loss: g_value})
     return {name: float(values[name]) for name in self._names}
 
   def fixed_noise(self, num):
     """``num`` noise vectors from the seed alone; a longer draw extends a shorter one."""
-    return np.random.default_rng(self.config.seed + FIXED_NOISE_SEED_OFFSET).standard_normal(
-        (num, self.config.z_dim)).astype(np.float32)
+    return draw_noise(np.random.default_rng(self.config.seed + FIXED_NOISE_SEED_OFFSET),
+                      (num, self.config.z_dim), self.noise_distribution)
 
   def sample(self, sess, num):
     """``num`` samples from fixed noise; images in training-size batches (batch statistics)."""

@@ -302,6 +302,7 @@ class _Loop:
         self._stop(result, stop.signum)
       started = time.perf_counter()
       previous = self.step
+      self.data.begin_iteration(self.step)
       losses = model.iteration(sess, self.step)
       self._advance()
       faults.point('step:done')

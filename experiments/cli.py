@@ -62,7 +62,8 @@ def reproduce(name, runs_dir, results_dir, docs_dir):
   from experiments import report, runner  # pylint: disable=import-outside-toplevel
   experiment = catalog.get(name)
   if FLAGS.from_results:
-    report.rewrite(experiment, results_dir, docs_dir)
+    report.rewrite(experiment, results_dir, docs_dir,
+                   planned_runs=runner.plan(experiment, os.path.join(runs_dir, name)))
     return {}
   experiment_dir = os.path.join(runs_dir, name)
   holder = runner.lock(experiment_dir)

@@ -1,6 +1,7 @@
 """An experiment's results: ``<results>/<name>.json``, ``<results>/<name>.md``, plots, and the
 generated section of each model page that shows them (between the ``begin/end generated``
 markers; the rest of the page is left alone)."""
+import dataclasses
 import datetime
 import json
 import math
@@ -210,10 +211,11 @@ def write(experiment, planned_runs, ledger, results_dir, docs_dir, log=print):
   return records
 
 
-def rewrite(experiment, results_dir, docs_dir, log=print):
+def rewrite(experiment, results_dir, docs_dir, log=print, planned_runs=()):
   """Write the results again from the recorded ``<results_dir>/<name>.json`` instead of the run
   dirs (gone with a machine): its runs and references, the pictures its Markdown shows, and the
-  experiment's texts as the catalog has them now."""
+  experiment's texts as the catalog has them now. A run the catalog gained since (one of
+  ``planned_runs`` the record lacks) is shown as not started; no run dir is read."""
   json_path = os.path.join(results_dir, experiment.name + '.json')
   md_path = os.path.join(results_dir, experiment.name + '.md')
   try:
@@ -225,6 +227,14 @@ def rewrite(experiment, results_dir, docs_dir, log=print):
   except (OSError, ValueError, KeyError, TypeError) as error:
     raise UserError(f'--from_results: cannot read the recorded {experiment.name} results in '
                     f'{results_dir}: {error}') from None
+  recorded_runs = {record['name']: record for record in records}
+  for planned in planned_runs:
+    if planned.run.name not in recorded_runs:
+      unread = dataclasses.replace(planned, run_dir=os.path.join(os.devnull, planned.run.name))
+      recorded_runs[planned.run.name] = collect.run_record(experiment, unread, {})
+  order = [run.name for run in experiment.runs]
+  records = sorted(recorded_runs.values(),
+                   key=lambda r: order.index(r['name']) if r['name'] in order else len(order))
   _emit(experiment, records, references, shown, results_dir, docs_dir, log)
   return records
 

@@ -20,6 +20,7 @@ import numpy as np
 from engine import loop, registry
 from engine.compat import tf, tf1
 from engine.config import make_config
+from engine.data.source import draw_noise
 from engine.errors import UserError
 from experiments import collect, flagfiles
 
@@ -41,7 +42,8 @@ def diagnose(run_dir):
   if model_name != 'wgan':
     raise UserError(f'{run_dir} is a {model_name} run; the diagnostics are for wgan runs (clipped critic)')
   model_cls = registry.get(model_name)
-  config = make_config(model_cls.Config, dict(values, batch_size=NUM))
+  # The probe batch: NUM real images in a shuffled pass (any sampling draws the same data set).
+  config = make_config(model_cls.Config, dict(values, batch_size=NUM, data_sampling='epochs'))
   session = loop.Session(model_cls, config)
   model = session.model
   with session.graph.as_default():
@@ -55,8 +57,8 @@ def diagnose(run_dir):
   try:
     session.prepare(restore=lambda sess: None)
     feed = {model.real: session.data.image_sample(NUM),
-            model.z: np.random.default_rng(12345).standard_normal(
-                (NUM, config.z_dim)).astype(np.float32),
+            model.z: draw_noise(np.random.default_rng(12345), (NUM, config.z_dim),
+                                model.noise_distribution),
             model.learning_phase: 1}
     for step in sorted(prefixes):
       try:

@@ -1,9 +1,13 @@
 """Style F: the UPDATE_OPS regression — BatchNormalization whose moving statistics never train.
 
 A tiny regression (inputs -3..0, labels 0..3) through BN -> Dense(1) -> BN -> Dense(1), built
-twice in ``variable_scope('batch_normalization_test')``: a train tower fed a ``training``
-placeholder, then a test tower with ``reuse=True`` and ``training=False``. Adam 0.001,
-``compute_gradients`` then ``apply_gradients`` under ``control_dependencies(UPDATE_OPS)``.
+twice in ``variable_scope('batch_normalization_test')``: a train tower, then a test tower with
+``reuse=True``, both taking the same ``training`` placeholder (the documented listing: it feeds
+``training: True`` while training, so ``UPDATE_OPS`` holds 8 ops and the shared moving statistics
+move twice per step; ``--test_tower_training=false`` builds the test tower with ``training=False``
+instead: 4 update ops). Adam 0.001, ``compute_gradients`` then ``apply_gradients`` under
+``control_dependencies(UPDATE_OPS)``; every step feeds the 4 rows in the listing's order, and the
+test loss is the test tower's at ``training: False``, as the listing evaluates it.
 
 ``--bn_impl=layers`` (``tf.compat.v1.layers.BatchNormalization``) puts the moving-statistic
 updates in ``UPDATE_OPS``: they train and the test tower reproduces the train tower.
@@ -36,7 +40,8 @@ BATCH_NORM_CLASSES = {'layers': tf1.layers.BatchNormalization,
 
 @register_source('regression4')
 def regression4_source(config, seed):
-  """The documented 4 (input, label) rows as one [4, 2] array; each batch is all of them."""
+  """The documented 4 (input, label) rows as one [4, 2] array; each step feeds all 4 in the
+  listing's order (``BnRegression._feed``), so the sampler only carries the run's position."""
   del config
   return ArraySampler(np.concatenate([INPUTS, LABELS], axis=1), seed)
 
@@ -58,6 +63,11 @@ class BnRegression(Model):
                              "documented control_dependencies(UPDATE_OPS)) or 'network' (the "
                              "engine's: the train tower's own updates).",
                              choices=['collection', 'network'])
+    test_tower_training: str = hparam('placeholder', "The reuse=True test tower's training "
+                                      "argument: 'placeholder' (the documented listing: the same "
+                                      "placeholder as the train tower, fed True while training) "
+                                      "or 'false' (inference only, no update ops).",
+                                      choices=['placeholder', 'false'])
     allow_unused_update_ops: bool = hparam(False, 'Build even when some update op runs in no '
                                            'train op (warns loudly); needed to reproduce '
                                            '--bn_impl=keras --update_ops=collection.')
@@ -88,7 +98,8 @@ class BnRegression(Model):
     self.train_output = self.net(self.x, self.training)
     self.train_variables = self.net.variables
     self.train_batch_norms = list(self.batch_norm_layers)
-    self.test_output = self.net(self.x, False)
+    test_training = self.training if self.config.test_tower_training == 'placeholder' else False
+    self.test_output = self.net(self.x, test_training)
     self.test_batch_norms = self.batch_norm_layers[len(self.train_batch_norms):]
     self.loss = tf.reduce_mean(tf.square(self.y - self.train_output), name='loss')
     self.test_loss = tf.reduce_mean(tf.square(self.y - self.test_output), name='test_loss')
@@ -124,11 +135,10 @@ class BnRegression(Model):
     return {self.x: INPUTS, self.y: LABELS, self.training: training}
 
   def iteration(self, sess, step):
-    """One Adam step; the test tower's loss after it, so the curves show the bug."""
-    batch = self.data.image_sample(self.config.batch_size)   # the 4 rows, shuffled
-    feed = {self.x: batch[:, :1], self.y: batch[:, 1:], self.training: True}
-    _, loss = sess.run([self.train_op, self.loss], feed)
-    test_loss = sess.run(self.test_loss, feed)
+    """One Adam step on the 4 rows (the listing's order, ``training: True``); then the test
+    tower's loss at ``training: False`` (how the listing evaluates), so the curves show the bug."""
+    _, loss = sess.run([self.train_op, self.loss], self._feed(True))
+    test_loss = sess.run(self.test_loss, self._feed(False))
     return {'loss': float(loss), 'test_loss': float(test_loss)}
 
   def sample(self, sess, num):
@@ -137,10 +147,11 @@ class BnRegression(Model):
     return np.concatenate([INPUTS, outputs], axis=1)[:num]
 
   def final_report(self, sess):
-    """Train/eval outputs, their gap and every BN layer's moving statistics."""
-    train, test, loss, test_loss = sess.run(
-        [self.train_output, self.test_output, self.loss, self.test_loss], self._feed(True))
-    train_inference = sess.run(self.train_output, self._feed(False))
+    """Train/eval outputs, their gap and every BN layer's moving statistics: the train tower in
+    training mode (batch statistics), the test tower and the train tower in inference mode."""
+    train, loss = sess.run([self.train_output, self.loss], self._feed(True))
+    test, test_loss, train_inference = sess.run(
+        [self.test_output, self.test_loss, self.train_output], self._feed(False))
     report = {'train_loss': float(loss), 'test_loss': float(test_loss),
               'eval_gap': float(np.max(np.abs(test - train))),
               'train_tower_inference_gap': float(np.max(np.abs(train_inference - train)))}

@@ -78,20 +78,35 @@ def _normalization(norm, name):
   raise ValueError(f'norm must be one of {_NORMS}, got {norm!r}')
 
 
+PROJECTION_NORMS = ('per_unit', 'per_channel')
+
+
 def dcgan_generator(z_dim=100, base_channels=64, image_shape=(64, 64, 3), norm='batch',
-                    name='generator'):
-  """z -> Dense(4x4x8c) -> [ConvT(4, s2) -> norm -> ReLU] x3 -> ConvT(channels, 4, s2) -> tanh."""
+                    name='generator', projection_norm='per_channel'):
+  """z -> Dense(4x4x8c) -> norm -> ReLU -> [ConvT(4, s2) -> norm -> ReLU] x3 -> ConvT(channels,
+  4, s2) -> tanh.
+
+  ``projection_norm``: where the Dense projection is normalised. 'per_unit': on the Dense output,
+  before the Reshape, so each of its 4x4x8c units has its own statistics (the WGAN author's
+  model.py); 'per_channel': after the Reshape, statistics per channel over the 4x4 map (DCGAN).
+  """
   height, width, channels = image_shape
   if height != width or height % 16:
     raise ValueError(f'image side must be square and divisible by 16, got {image_shape}')
+  if projection_norm not in PROJECTION_NORMS:
+    raise ValueError(f'projection_norm must be one of {PROJECTION_NORMS}, got {projection_norm!r}')
   start = height // 16
   z = keras.Input((z_dim,), name='z')
   h = keras.layers.Dense(start * start * base_channels * 8, name='project')(z)
-  h = keras.layers.Reshape((start, start, base_channels * 8))(h)
+  reshape = keras.layers.Reshape((start, start, base_channels * 8))
+  if projection_norm == 'per_channel':
+    h = reshape(h)
   norm_layer = _normalization(norm, 'project_norm')
   if norm_layer is not None:
     h = norm_layer(h)
   h = keras.layers.ReLU()(h)
+  if projection_norm == 'per_unit':
+    h = reshape(h)
   for i, multiple in enumerate((4, 2, 1)):
     h = keras.layers.Conv2DTranspose(base_channels * multiple, 4, strides=2, padding='same',
                                      name=f'deconv{i}')(h)

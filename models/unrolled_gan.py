@@ -55,8 +55,9 @@ class UnrolledGANConfig(TrainConfig):
   adam_beta1: float = hparam(0.5, 'Adam beta1 for both networks.', lower=0, upper=1)
   adam_epsilon: float = hparam(1e-8, 'Adam epsilon for both networks.', lower=0,
                                lower_exclusive=True)
-  snapshot_slots: bool = hparam(True, 'Snapshot/restore the discriminator optimizer\'s slots and '
-                                'beta powers with its weights (off = weights only, as documented).')
+  snapshot_slots: bool = hparam(False, 'Snapshot/restore the discriminator optimizer\'s slots and '
+                                'beta powers with its weights, so look-ahead steps do not leak '
+                                'into Adam\'s moments (off: weights only, the documented code).')
   snapshot_kind: str = hparam('placeholder', "'placeholder' (host values fed to prebuilt assigns) "
                               "or 'device' (shadow variables, no host round trip).",
                               choices=['placeholder', 'device'])

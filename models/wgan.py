@@ -1,6 +1,7 @@
 """WGAN with weight clipping: Keras-built networks, raw TF1 optimisation (MISSION style A).
 
-As documented: placeholders for real 64x64x3 images and noise ``z`` (dim 100);
+The networks, noise and sampler are the author's (daigo0927/WGAN_GP at 43e1375: model.py,
+misc/dataIO.py; docs/wgan.md says where each default comes from). As documented: placeholders for real 64x64x3 images and noise ``z`` (dim 100);
 ``d_loss = -(mean(D(x)) - mean(D(G(z))))``, ``g_loss = -mean(D(G(z)))``; RMSProp 5e-5 for the
 critic and 1e-5 for the generator, each over its Keras model's trainable weights; 5 critic steps
 per generator step; critic weights clipped to [-0.01, 0.01] before each critic update (the
@@ -21,13 +22,18 @@ from engine.config import hparam
 from engine.gan import AlternatingGAN
 from engine.registry import register
 from engine.train_ops import clip_op
-from models.networks import ImageNetworkConfig, dcgan_generator, dcgan_critic
+from engine.data.source import NOISE_DISTRIBUTIONS
+from models.networks import PROJECTION_NORMS, ImageNetworkConfig, dcgan_critic, dcgan_generator
 
 
 @dataclasses.dataclass(frozen=True)
 class WGANConfig(ImageNetworkConfig):
   """Documented defaults of the WGAN (weight clipping) write-up."""
   train_steps: int = hparam(10000, 'Generator iterations in total.', lower=1)
+  log_every_steps: int = hparam(10, 'Progress line every N iterations. Its d_loss is the critic '
+                                'loss of the last critic update (that update\'s batch, before it), '
+                                'not the article\'s printout after the generator step '
+                                '(docs/wgan.md).', lower=1, on_resume='free')
   batch_size: int = hparam(64, 'Images per critic / generator batch.', lower=1)
   z_dim: int = hparam(100, 'Dimension of the generator noise z.', lower=1)
   learning_rate_d: float = hparam(5e-5, 'RMSProp learning rate of the critic.', lower=0,
@@ -42,6 +48,20 @@ class WGANConfig(ImageNetworkConfig):
                              lower_exclusive=True)
   clip_order: str = hparam('before', "'before' each critic update (documented code) or "
                            "'after' it (paper).", choices=('before', 'after'))
+  clip_weights: str = hparam('all', "Critic weights clipped: 'all' (the documented "
+                             "get_weights(): BatchNormalization moving statistics too, which "
+                             "training never reads) or 'trainable'.", choices=('all', 'trainable'))
+  g_projection_norm: str = hparam('per_unit', "Generator BatchNormalization of the Dense "
+                                  "projection: 'per_unit' (before the Reshape, the author's "
+                                  "model.py) or 'per_channel' (after it, DCGAN).",
+                                  choices=PROJECTION_NORMS)
+  noise: str = hparam('uniform', "Generator noise z: 'uniform' U(-1, 1) (the author's "
+                      "noise_sample) or 'normal' N(0, 1).", choices=NOISE_DISTRIBUTIONS)
+  data_sampling: str = hparam('subsets', "'subsets': the author's sampler (a random "
+                              "1/--data_split of the set loaded --data_split times per epoch of "
+                              "N/batch iterations, each batch drawn at random from it); "
+                              "'epochs': every example once per shuffled epoch.",
+                              choices=('epochs', 'subsets'))
 
 
 @register('wgan')
@@ -62,9 +82,14 @@ class WGAN(AlternatingGAN):
   def constraint_order(self):
     return self.config.clip_order
 
+  @property
+  def noise_distribution(self):
+    return self.config.noise
+
   def build_networks(self):
     c = self.config
-    return (dcgan_generator(c.z_dim, c.g_base_channels, self.example_shape),
+    return (dcgan_generator(c.z_dim, c.g_base_channels, self.example_shape,
+                            projection_norm=c.g_projection_norm),
             dcgan_critic(c.d_base_channels, self.example_shape))
 
   def losses(self, gan):
@@ -76,9 +101,12 @@ class WGAN(AlternatingGAN):
             tf1.train.RMSPropOptimizer(self.config.learning_rate_g))
 
   def constraint(self, name):
-    """Critic weights clipped to [-c, c] (trainable weights only: see WORKSPACE decisions)."""
-    c = self.config.clip_value
-    return clip_op(self.discriminator.trainable_variables, -c, c, name=name)
+    """Critic weights clipped to [-c, c]: all of them (``--clip_weights``), as the documented
+    ``np.clip`` over ``get_weights()``, or the trainable ones only."""
+    c, critic = self.config.clip_value, self.discriminator
+    weights = critic.variables if self.config.clip_weights == 'all' else \
+        critic.trainable_variables
+    return clip_op(weights, -c, c, name=name)
 
   def discriminator_steps_at(self, step):
     """Critic updates in generator iteration ``step`` (0-based), with the optional warm-up rule."""

@@ -20,8 +20,9 @@ TINY = ' '.join(TINY_WGAN_FLAGS)
 
 
 class Case:
-  def __init__(self, args, fragment, tool='train', breaks=None):
+  def __init__(self, args, fragment, tool='train', breaks=None, source='run'):
     self.args, self.fragment, self.tool, self.breaks = args, fragment, tool, breaks
+    self.source = source    # the pre-existing run a breaking case copies and damages
 
 
 def _rewrite(relative, change):
@@ -52,6 +53,17 @@ def _no_flags_txt(run):
   os.remove(os.path.join(run, 'flags.txt'))
 
 
+def _bad_subset_state(run):
+  for name in os.listdir(os.path.join(run, 'checkpoints')):
+    if name.endswith('.state.json'):
+      path = os.path.join(run, 'checkpoints', name)
+      with open(path) as handle:
+        state = json.load(handle)
+      state['data']['chunk_rng'] = {'bit_generator': 'PCG64', 'state': 'garbage'}
+      with open(path, 'w') as handle:
+        json.dump(state, handle)
+
+
 def _bad_order(run):
   for name in os.listdir(os.path.join(run, 'checkpoints')):
     if name.endswith('.state.json'):
@@ -68,8 +80,11 @@ CASES = {
     'unknown_model': Case('--model=nope', 'not a registered model'),
     'no_model': Case('--batch_size=4', '--model is required'),
     'batch_size_zero': Case('--model=wgan --batch_size=0', '--batch_size must be >= 1'),
-    'batch_size_terabytes': Case('--model=wgan --batch_size=1000000000000',
+    'batch_size_terabytes': Case('--model=wgan --data_sampling=epochs '
+                                 '--batch_size=1000000000000',
                                  'one batch of --batch_size=1000000000000'),
+    'batch_larger_than_data_set': Case('--model=wgan --batch_size=4096',
+                                       'the data set holds 2048 examples, fewer than one batch'),
     'z_dim_terabytes': Case('--model=wgan --z_dim=3000000000', 'memory'),
     'width_terabytes': Case('--model=wgan --g_base_channels=100000', 'variables'),
     'embedded_size_terabytes': Case('--model=wgan --embedded_size=1000000000',
@@ -147,8 +162,10 @@ CASES = {
                                       'already holds checkpoints'),
     'all_sidecars_deleted': Case(TINY + ' --run_dir={run}', 'no complete checkpoint',
                                  breaks=_delete_sidecars),
-    'sidecar_order_does_not_fit': Case(TINY + ' --run_dir={run}', 'data order has',
-                                       breaks=_bad_order),
+    'sidecar_order_does_not_fit': Case(TINY + ' --data_sampling=epochs --run_dir={run}',
+                                       'data order has', breaks=_bad_order, source='run_epochs'),
+    'sidecar_subset_state_garbage': Case(TINY + ' --run_dir={run}', 'valid subset RNG state',
+                                         breaks=_bad_subset_state),
     'losses_row_garbage': Case(TINY + ' --run_dir={run}', 'losses.csv line 2',
                                breaks=_rewrite('losses.csv', lambda t: t.replace('\n1,', '\nx,'))),
     'losses_csv_cut_short': Case(TINY + ' --run_dir={run}', 'rows end at step',
@@ -187,6 +204,10 @@ def workspace(entry_points, tmp_path_factory):
   done = entry_points.run('train', TINY_WGAN_FLAGS + ['--train_steps=2', '--save_every_steps=1',
                                                       f'--run_dir={folder}/run'])
   assert done.returncode == 0, done.stderr[-3000:]
+  done = entry_points.run('train', TINY_WGAN_FLAGS + ['--train_steps=2', '--save_every_steps=1',
+                                                      '--data_sampling=epochs',
+                                                      f'--run_dir={folder}/run_epochs'])
+  assert done.returncode == 0, done.stderr[-3000:]
   (folder / 'empty').mkdir()
   (folder / 'notes.txt').write_text('not data')
   (folder / 'absent_dir_marker').write_text('')
@@ -218,7 +239,7 @@ def test_bad_input_is_one_line_and_changes_nothing(name, workspace, entry_points
   run = workspace / 'run'
   if case.breaks:
     run = tmp_path / 'run'
-    shutil.copytree(workspace / 'run', run)
+    shutil.copytree(workspace / case.source, run)
     case.breaks(str(run))
   before = snapshot(run)
   args = case.args.format(tmp=workspace, run=run).split()

@@ -16,7 +16,7 @@ PNG = b'\x89PNG\r\n\x1a\n'
 def test_train_then_sample_a_run_by_its_directory(entry_points, tmp_path):
   """``bin/sample --run_dir`` reads the run's flags.txt: non-default widths need no retyping."""
   run = tmp_path / 'run'
-  done = entry_points.run('train', TINY_WGAN_FLAGS + ['--train_steps=2', f'--run_dir={run}'])
+  done = entry_points.run('train', TINY_WGAN_FLAGS + ['--train_steps=4', f'--run_dir={run}'])
   assert done.returncode == 0, done.stderr[-3000:]
   assert (run / 'flags.txt').read_text().startswith('--model=wgan\n')
   sampled = entry_points.run('sample', [f'--run_dir={run}', f'--out={tmp_path}/grid.png'])

@@ -132,7 +132,7 @@ def test_exports_hold_the_live_weights_of_their_step(small_wgan_config, tmp_path
       loop._Loop._export, lambda prefix, epoch: f'{prefix}_{epoch}epoch.h5'))  # pylint: disable=protected-access
   monkeypatch.setattr(loop._Loop, '_export_final', recording(  # pylint: disable=protected-access
       loop._Loop._export_final, lambda prefix: f'{prefix}_final.h5'))  # pylint: disable=protected-access
-  config = small_wgan_config(train_steps=5, embedded_size=40, keep_exports=2)
+  config = small_wgan_config(train_steps=5, embedded_size=8, keep_exports=2)   # 1 iteration/epoch
   result = loop.train(WGAN, config)
   weights = tmp_path / 'run' / 'weights'
   names = sorted(p.name for p in weights.iterdir())
@@ -154,7 +154,7 @@ def test_exports_hold_the_live_weights_of_their_step(small_wgan_config, tmp_path
 
 def test_samples_events_and_exports_land_in_run_dir(small_wgan_config, tmp_path):
   config = small_wgan_config(train_steps=4, sample_every_steps=2, summary_every_steps=1,
-                             export_every_epochs=1, embedded_size=40)
+                             export_every_epochs=1, embedded_size=16)   # 2 iterations/epoch
   result = loop.train(WGAN, config)
   run_dir = tmp_path / 'run'
   assert sorted(p.name for p in (run_dir / 'samples').iterdir()) == [

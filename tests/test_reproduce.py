@@ -315,6 +315,27 @@ def test_results_are_rewritten_from_the_recorded_file_with_the_catalogs_texts(tm
   assert 'Why short' not in (tmp_path / 'results' / 'smoke.md').read_text()
 
 
+def test_from_results_shows_a_group_the_catalog_gained_since_as_not_started(tmp_path):
+  """A recorded file older than its experiment's catalog entry (here: a group added since) is
+  rewritten with the new runs not started, not an IndexError traceback; no run dir is read."""
+  results, docs = str(tmp_path / 'results'), str(tmp_path / 'docs')
+  records = [dict(_record('ring k=5 tiny', seed, 20, 20, 6), name=f'ring-tiny-seed{seed}')
+             for seed in (0, 1)]
+  report._emit(catalog.SMOKE, records, {}, [], results, docs, print)  # pylint: disable=protected-access
+  extra = dataclasses.replace(catalog.SMOKE.runs[0], name='wider-seed0', group='wider')
+  experiment = dataclasses.replace(catalog.SMOKE, runs=catalog.SMOKE.runs + (extra,))
+  (tmp_path / 'runs' / 'smoke' / 'wider-seed0').mkdir(parents=True)   # never read
+  planned = runner.plan(experiment, str(tmp_path / 'runs' / 'smoke'))
+  report.rewrite(experiment, results, docs, print, planned_runs=planned)
+  with open(tmp_path / 'results' / 'smoke.json') as handle:
+    result = json.load(handle)
+  assert [r['name'] for r in result['runs']] == ['ring-tiny-seed0', 'ring-tiny-seed1',
+                                                 'wider-seed0']
+  assert result['runs'][:2] == records
+  assert result['runs'][2]['iterations'] == 0 and result['runs'][2]['group'] == 'wider'
+  assert '| wider | 0/1 | 0 of 20 |' in (tmp_path / 'results' / 'smoke.md').read_text()
+
+
 def test_from_results_without_a_recorded_file_is_one_line(tmp_path):
   command = [sys.executable, os.path.join(ROOT, 'bin', 'reproduce'), '--experiment=smoke',
              '--from_results', f'--results_dir={tmp_path / "none"}', f'--docs_dir={tmp_path}']

@@ -46,7 +46,7 @@ def _record_first_update(model, sess):
 
 @pytest.mark.parametrize('kind', ['placeholder', 'device'])
 def test_unrolled_iteration_restores_discriminator_and_slots_to_first_update(kind):
-  graph, sess, model = build_model(unroll_steps=5, snapshot_kind=kind)
+  graph, sess, model = build_model(unroll_steps=5, snapshot_kind=kind, snapshot_slots=True)
   with graph.as_default():
     generator_vars = model.generator.trainable_variables
     num_d_vars = len(model.discriminator.trainable_variables)
@@ -121,7 +121,8 @@ def _plain_alternating_gan(config, weights_by_name, batches):
 def _documented_unrolled_gan(config, weights_by_name, batches, look_ahead=True):
   """An independent documented unrolled GAN in its own graph, restore done with numpy values.
 
-  Per iteration: D step on ``batches[i][0]`` (θ_D¹, kept); fetch D's weights and Adam state;
+  Per iteration: D step on ``batches[i][0]`` (θ_D¹, kept); fetch D's weights (and Adam state
+  with ``--snapshot_slots``);
   ``k - 1`` look-ahead D steps; G step against the looked-ahead D; load the fetched values back.
   ``look_ahead=False`` restores before the G step (no unrolling at all), for contrast.
   """
@@ -141,7 +142,8 @@ def _documented_unrolled_gan(config, weights_by_name, batches, look_ahead=True):
     d_step = d_adam.minimize(d_loss, var_list=discriminator.trainable_variables)
     g_step = tf1.train.AdamOptimizer(config.learning_rate_g, **adam).minimize(
         -d_loss, var_list=generator.trainable_variables)
-    d_state = discriminator.trainable_variables + d_adam.variables()
+    d_state = discriminator.trainable_variables + (d_adam.variables() if config.snapshot_slots
+                                                   else [])
     variables = generator.trainable_variables + discriminator.trainable_variables
     with tf1.Session() as sess:
       sess.run(tf1.global_variables_initializer())
@@ -162,12 +164,15 @@ def _documented_unrolled_gan(config, weights_by_name, batches, look_ahead=True):
       return {v.op.name: value for v, value in zip(variables, sess.run(variables))}
 
 
+@pytest.mark.parametrize('snapshot_slots', [False, True], ids=['weights_only', 'with_slots'])
 @pytest.mark.parametrize('unroll_steps', [2, 4])
-def test_generator_update_matches_an_independent_look_ahead_for_k_steps(unroll_steps):
+def test_generator_update_matches_an_independent_look_ahead_for_k_steps(unroll_steps,
+                                                                        snapshot_slots):
   """The engine's G (and D) after 4 iterations equal an independent documented unroll; the same
   reference with the restore moved before the G step lands far outside the tolerance."""
   iterations, batch, z_dim = 4, 16, 4
-  graph, sess, model = build_model(unroll_steps=unroll_steps, learning_rate_d=0.05)
+  graph, sess, model = build_model(unroll_steps=unroll_steps, learning_rate_d=0.05,
+                                   snapshot_slots=snapshot_slots)
   with graph.as_default():
     variables = model.generator.trainable_variables + model.discriminator.trainable_variables
   initial = {v.op.name: value for v, value in zip(variables, sess.run(variables))}

@@ -78,13 +78,13 @@ class _GeneratorStepProbe:
     if fetches is model.constrain:                # the clip run draws no data
       return self.sess.run(fetches, feed_dict)
     if model.train_generator in fetches:
-      z = self.replay.noise_sample(config.batch_size, config.z_dim)
+      z = self.replay.noise_sample(config.batch_size, config.z_dim, model.noise_distribution)
       self.expected = {phase: self.sess.run(model.loss_tensors['g_loss'], {model.z: z,
                                                            model.learning_phase: phase})
                        for phase in (0, 1)}
     else:                                    # a critic run draws images, then noise
       self.replay.image_sample(config.batch_size)
-      self.replay.noise_sample(config.batch_size, config.z_dim)
+      self.replay.noise_sample(config.batch_size, config.z_dim, model.noise_distribution)
     return self.sess.run(fetches, feed_dict)
 
 
@@ -188,7 +188,7 @@ def test_hdf5_weights_reproduce_generator_outputs_in_fresh_graph(small_wgan_conf
 
 
 def test_corrupt_or_mismatched_hdf5_is_one_line_error(small_wgan_config, tmp_path):
-  config = small_wgan_config(train_steps=2, export_every_epochs=1, embedded_size=40)
+  config = small_wgan_config(train_steps=5, export_every_epochs=1, embedded_size=40)  # epoch: 40//8
   result = loop.train(WGAN, config)
   good = f'{result.run_dir}/weights/g_1epoch.h5'
   truncated = tmp_path / 'truncated.h5'

@@ -167,6 +167,9 @@ class ChunkedSampler(Sampler):
   def example_shape(self):
     return tuple(self.reader.example_shape)
 
+  def reader_view(self):
+    return self.reader.read, lambda batch: to_unit_range(batch, self.source)
+
   def reload(self):
     """Page in the next chunk of this epoch (a new shuffled epoch after the last chunk)."""
     if self._chunk is not None:

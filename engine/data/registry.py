@@ -10,6 +10,7 @@ A source owns its settings: ``register_source(name, settings=Dataclass)`` declar
 """
 import dataclasses
 
+from engine.data.source import SubsetSampler
 from engine.errors import UserError
 
 _SOURCES = {}
@@ -44,9 +45,29 @@ def all_source_fields():
   return {name: fields for name, fields in _SETTINGS.items() if fields}
 
 
+SAMPLINGS = ('epochs', 'subsets')
+
+
 def make_source(name, config, seed):
-  """The sampler for ``--data=name``; UserError listing the valid names otherwise."""
+  """The sampler for ``--data=name`` in the config's ``--data_sampling``; UserError listing the
+  valid names otherwise.
+
+  'epochs': the source's own sampler (every example once per shuffled epoch, chunk by chunk);
+  'subsets': the WGAN author's (``SubsetSampler``) over the same examples.
+  """
   if name not in _SOURCES:
     raise UserError(f'--data={name!r} is not a data source; choose one of: '
                     f'{", ".join(sorted(_SOURCES))}')
-  return _SOURCES[name](config, seed)
+  sampler = _SOURCES[name](config, seed)
+  if config.data_sampling == 'epochs':
+    return sampler
+  view = sampler.reader_view()
+  if view is None:
+    raise UserError(f'--data_sampling={config.data_sampling} needs a finite data set; '
+                    f'--data={name} is not one (use --data_sampling=epochs)')
+  if config.data_chunk_size:
+    raise UserError(f'--data_chunk_size={config.data_chunk_size} pages shuffled epochs; with '
+                    f'--data_sampling=subsets the loaded part is 1/--data_split of the set')
+  read, transform = view
+  return SubsetSampler(read, transform, sampler.num_examples, sampler.example_shape, seed,
+                       config.data_split, config.batch_size)

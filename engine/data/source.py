@@ -10,10 +10,20 @@ import numpy as np
 from engine.errors import UserError
 
 
+NOISE_DISTRIBUTIONS = ('normal', 'uniform')
+
+
+def draw_noise(rng, shape, distribution='normal'):
+  """float32 noise of ``shape``: 'normal' N(0, 1) or 'uniform' U(-1, 1) (the WGAN author's)."""
+  if distribution == 'uniform':
+    return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+  if distribution == 'normal':
+    return rng.standard_normal(size=shape).astype(np.float32)
+  raise ValueError(f'noise distribution must be one of {NOISE_DISTRIBUTIONS}, got {distribution!r}')
+
+
 class Sampler:
   """Base sampler: seeded numpy RNG, epoch counter, noise; subclasses serve ``image_sample``."""
-
-  noise_distribution = 'normal'   # 'normal' N(0, 1) or 'uniform' U(-1, 1)
 
   def __init__(self, seed):
     self.rng = np.random.default_rng(seed)
@@ -22,13 +32,19 @@ class Sampler:
   def image_sample(self, batch):
     raise NotImplementedError
 
-  def noise_sample(self, batch, dim):
-    if self.noise_distribution == 'uniform':
-      return self.rng.uniform(-1.0, 1.0, size=(batch, dim)).astype(np.float32)
-    return self.rng.standard_normal(size=(batch, dim)).astype(np.float32)
+  def noise_sample(self, batch, dim, distribution='normal'):
+    return draw_noise(self.rng, (batch, dim), distribution)
 
   def reload(self):
     """Page in the next chunk (no-op for in-memory sources)."""
+
+  def begin_iteration(self, step):
+    """Called by the loop before training iteration ``step`` (0-based); samplers whose paging
+    follows the iteration count (``SubsetSampler``) act on it."""
+
+  def reader_view(self):
+    """(read(sorted_indices) -> examples, transform) for a finite data set, else None."""
+    return None
 
   @property
   def completed_epochs(self):
@@ -90,6 +106,9 @@ class ArraySampler(Sampler):
   def example_shape(self):
     return tuple(self.examples.shape[1:])
 
+  def reader_view(self):
+    return (lambda sorted_indices: self.examples[sorted_indices]), self.transform
+
   def image_sample(self, batch):
     """The next ``batch`` examples; an epoch ends when every example was served once."""
     parts, needed = [], batch
@@ -132,3 +151,92 @@ def check_order(order, num_examples):
     raise ValueError('data order is not a list of integers') from None
   if not np.array_equal(np.sort(values), np.arange(num_examples)):
     raise ValueError(f'data order is not a permutation of the {num_examples} examples')
+
+
+class SubsetSampler(Sampler):
+  """The WGAN author's ``InputSampler`` (misc/dataIO.py, daigo0927/WGAN_GP at 43e1375).
+
+  ``reload()`` loads a random ``1/split`` of the data set (drawn without replacement; at least one
+  batch), and each batch is drawn at random from what is loaded (without replacement within the
+  batch). An epoch
+  is ``N // batch`` generator iterations (the author's ``num_batches``), and the author's loop
+  reloads at its iterations ``linspace(0, num_batches, split + 1)``: ``split`` times per epoch.
+  The loaded subset is re-derived on resume from the RNG state it was drawn with, so the state
+  stays a few numbers whatever the data set's size.
+  """
+
+  def __init__(self, read, transform, num_examples, example_shape, seed, split, batch):
+    super().__init__(seed)
+    self.read, self.transform = read, transform
+    self.total, self.shape, self.split = num_examples, tuple(example_shape), split
+    if num_examples < batch:
+      raise UserError(f'the data set holds {num_examples} examples, fewer than one batch of '
+                      f'{batch} (--batch_size)')
+    # The author's sampler fails outright when 1/split of the set is less than a batch; here the
+    # subset then holds one batch.
+    self.chunk_size = max(num_examples // split, batch)
+    self.batches = max(1, num_examples // batch)
+    self.reload_at = {int(b) for b in np.linspace(0, self.batches, split + 1, dtype=int)
+                      if b < self.batches}
+    self.iterations = 0          # begin_iteration calls so far (the next step to run)
+    self._chunk_rng = None       # RNG state the loaded subset was drawn with
+    self._chunk = None
+
+  @property
+  def num_examples(self):
+    return self.total
+
+  @property
+  def example_shape(self):
+    return self.shape
+
+  @property
+  def completed_epochs(self):
+    return self.iterations // self.batches
+
+  def begin_iteration(self, step):
+    self.iterations = step + 1
+    self.epoch = step // self.batches
+    if step % self.batches in self.reload_at or self._chunk is None:
+      self.reload()
+
+  def reload(self):
+    """Load a new random ``1/split`` of the data set."""
+    self._chunk_rng = self.rng.bit_generator.state
+    self._load()
+
+  def _load(self):
+    wanted = np.sort(self.rng.choice(self.total, self.chunk_size, replace=False))
+    self._chunk = self.read(wanted)
+
+  def image_sample(self, batch):
+    if self._chunk is None:
+      self.reload()
+    index = self.rng.choice(len(self._chunk), batch, replace=False)
+    return self.transform(self._chunk[index])
+
+  def state(self):
+    return dict(super().state(), iterations=self.iterations, chunk_rng=self._chunk_rng)
+
+  def check_state(self, state):
+    super().check_state(state)
+    iterations = state.get('iterations')
+    if not isinstance(iterations, int) or iterations < 0:
+      raise ValueError(f'data position has no valid iteration count ({iterations!r}; a run '
+                       'of another --data_sampling?)')
+    if state.get('chunk_rng') is not None:
+      probe = np.random.default_rng(0)
+      try:
+        probe.bit_generator.state = state['chunk_rng']
+      except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f'data position has no valid subset RNG state ({error})') from None
+
+  def set_state(self, state):
+    super().set_state(state)
+    self.iterations = int(state['iterations'])
+    self._chunk_rng, self._chunk = state['chunk_rng'], None
+    if self._chunk_rng is not None:
+      now = self.rng.bit_generator.state
+      self.rng.bit_generator.state = self._chunk_rng
+      self._load()
+      self.rng.bit_generator.state = now
