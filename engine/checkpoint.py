@@ -303,6 +303,10 @@ def load_keras_weights(model, path):
   Must run in a session of the graph the model was built in (Keras uses the default session).
   """
   import h5py  # pylint: disable=import-outside-toplevel
+  if os.path.isdir(path):
+    raise UserError(f'{path} is a directory; name a weights file (weights/g_final.h5, say)')
+  if os.path.exists(path) and not os.path.isfile(path):
+    raise UserError(f'{path}: not a regular file (a FIFO or a device), not weights')
   if not os.path.isfile(path):
     raise UserError(f'{path}: no such weights file')
   expected = {layer.name: [tuple(w.shape) for w in layer.weights]

@@ -8,6 +8,7 @@ with each model's default.
 import dataclasses
 import os
 import signal
+import stat
 import sys
 
 from absl import app, flags, logging
@@ -91,6 +92,7 @@ def _help_text(owners, default_text):
 def parse(argv):
   """absl's parser, but every flag error is one line on stderr and exit code 2."""
   try:
+    _check_working_directory()
     check_flagfiles(argv[1:])
     plugins.import_modules(import_args(argv[1:]))
     define_flags()
@@ -99,6 +101,16 @@ def parse(argv):
     _fail(f'{error}'.splitlines()[0])
   except UserError as error:
     _fail(str(error))
+
+
+def _check_working_directory():
+  """Relative paths (run dirs, flag files, data) mean nothing in a deleted working directory."""
+  try:
+    os.getcwd()
+  except FileNotFoundError:
+    raise UserError('the working directory no longer exists (it was deleted after this shell '
+                    'entered it); cd to a directory that exists and run the command again') \
+        from None
 
 
 def _flagfile_args(args):
@@ -120,32 +132,68 @@ def import_args(args):
   for arg in args:
     for prefix in ('--import=', '-import='):
       if arg.startswith(prefix):
-        modules += [name.strip() for name in arg[len(prefix):].split(',') if name.strip()]
+        names = [name.strip() for name in arg[len(prefix):].split(',') if name.strip()]
+        if not names:
+          raise UserError(f'{prefix} names no module (an unset variable?)')
+        modules += names
   for path in _flagfile_args(args):
-    try:
-      with open(path, encoding='utf-8') as handle:
-        modules += import_args([line.strip() for line in handle])
-    except (OSError, UnicodeDecodeError):
-      continue
+    modules += import_args(read_flagfile(path).splitlines())
   return modules
 
 
-def check_flagfiles(args, chain=()):
-  """UserError for flag files that include themselves, directly or through others.
+MAX_FLAGFILE_BYTES = 1 << 20
 
-  absl only warns about such a circle and goes on; a missing file is left to absl's own error.
-  """
+
+def read_flagfile(path):
+  """The text of flag file ``path``, or a UserError that says why it is not one: a missing or
+  unnamed file, a FIFO, device or directory (reading it would hang or never end), more than
+  1 MiB, a NUL byte, bytes that are not UTF-8."""
+  if not path:
+    raise UserError('--flagfile= names no file (an unset variable?)')
+  try:
+    mode, size = os.stat(path).st_mode, os.stat(path).st_size
+  except FileNotFoundError:
+    raise UserError(f'--flagfile={path}: no such file') from None
+  except OSError as error:
+    raise UserError(f'--flagfile={path}: cannot read it ({error.strerror})') from None
+  if not stat.S_ISREG(mode):
+    raise UserError(f'--flagfile={path}: not a regular file ({_file_kind(mode)})')
+  if size > MAX_FLAGFILE_BYTES:
+    raise UserError(f'--flagfile={path}: {size} bytes; a flag file is a few lines of text')
+  try:
+    with open(path, 'rb') as handle:
+      data = handle.read(MAX_FLAGFILE_BYTES + 1)
+  except OSError as error:
+    raise UserError(f'--flagfile={path}: cannot read it ({error.strerror})') from None
+  if b'\0' in data:
+    line = data[:data.index(b'\0')].count(b'\n') + 1
+    raise UserError(f'--flagfile={path} line {line}: a NUL byte (not a text file?)')
+  try:
+    return data.decode('utf-8')
+  except UnicodeDecodeError as error:
+    raise UserError(f'--flagfile={path}: not UTF-8 text (byte 0x{data[error.start]:02x} at '
+                    f'offset {error.start})') from None
+
+
+def _file_kind(mode):
+  for test, kind in ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO'),
+                     (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+                     (stat.S_ISSOCK, 'a socket')):
+    if test(mode):
+      return kind
+  return 'not a regular file'
+
+
+def check_flagfiles(args, chain=()):
+  """UserError for a flag file that is not one (``read_flagfile``) or for flag files that
+  include themselves, directly or through others (absl only warns about such a circle)."""
   for path in _flagfile_args(args):
-    real = os.path.realpath(path)
+    real = os.path.realpath(path) if path else path
     if real in chain:
       names = [os.path.relpath(p) for p in chain[chain.index(real):]] + [os.path.relpath(real)]
       raise UserError(f'--flagfile: flag files include each other in a circle: '
                       f'{" -> ".join(names)}')
-    try:
-      with open(path, encoding='utf-8') as handle:
-        lines = [line.strip() for line in handle]
-    except (OSError, UnicodeDecodeError):
-      continue
+    lines = [line.strip() for line in read_flagfile(path).splitlines()]
     check_flagfiles(lines, chain + (real,))
 
 
@@ -256,6 +304,10 @@ def _sample_main():
     if FLAGS.network not in exports:
       raise UserError(f'--network={FLAGS.network!r}: model {model_cls.name} exports '
                       f'{", ".join(exports) or "no Keras networks"}')
+    if FLAGS.network != model_cls.sample_export:
+      raise UserError(f'--network={FLAGS.network}: model {model_cls.name} draws its samples with '
+                      f'its {model_cls.sample_export!r} network; weights of {FLAGS.network!r} '
+                      'would leave it untrained (the picture would be noise)')
     with session.graph.as_default():
       checkpoint.load_keras_weights(exports[FLAGS.network], weights)
       samples = session.model.sample(session.sess, FLAGS.num_samples)
@@ -342,7 +394,8 @@ def output_path(path, flag):
 def sample_entry_point():
   flags.DEFINE_string('weights', None, 'HDF5 weights written by a run (weights/g_<e>epoch.h5); '
                       'with --run_dir, default: the run\'s newest export.')
-  flags.DEFINE_string('network', 'g', 'Which exported network the weights belong to.')
+  flags.DEFINE_string('network', 'g', 'Which exported network the weights belong to: the one '
+                      'the model draws samples with (g for every GAN here).')
   flags.DEFINE_string('out', 'samples.png', 'PNG to write.')
   flags.DEFINE_integer('num_samples', 64, 'Samples in the grid.', lower_bound=1)
   run(_sample_main)
@@ -366,6 +419,13 @@ def _record_main():
   if FLAGS.all:
     _record_all(recorded)
     return
+  if FLAGS.isa_spread:
+    out = output_path(FLAGS.out or os.path.join(
+        'recorded', 'spread', f'{recorded.device_kind()}.json'), '--out')
+    command = ' '.join(['bin/record_losses'] + sys.argv[1:])
+    recorded.measure_spread(out, command, log=lambda line: print(line, flush=True))
+    print(f'wrote {out}')
+    return
   model_cls, overrides = model_overrides()
   make_config(model_cls.Config, overrides)          # validate before a long recording
   if FLAGS.out:
@@ -383,7 +443,7 @@ def _record_main():
 
 def _record_all(recorded):
   """Every configuration of recorded/ on this machine, into --out (a directory)."""
-  given = [name for name in ['model', 'variant', 'record_steps'] + list(_DEFINED)
+  given = [name for name in ['model', 'variant', 'record_steps', 'isa_spread'] + list(_DEFINED)
            if FLAGS[name].present]
   if given:
     raise UserError(f'--all records the stored configurations as they are; --{given[0]} '
@@ -408,6 +468,10 @@ def record_entry_point():
   flags.DEFINE_bool('all', False, 'Record every configuration recorded/ holds (its stored '
                     'overrides and steps) on this machine: a baseline for a device kind the '
                     'repository has no files for (a GPU, an ARM or AVX-only CPU).')
+  flags.DEFINE_bool('isa_spread', False, 'Replay every stored configuration with oneDNN capped at '
+                    'each instruction set (native, AVX2, AVX) and write their relative spread per '
+                    'step (default recorded/spread/<kind>.json): the tolerance of the '
+                    'GPU-vs-CPU agreement test.')
   run(_record_main)
 
 
@@ -441,3 +505,23 @@ def crashtest_entry_point():
   flags.DEFINE_string('work_dir', '', 'Where the reference and subject run dirs go (default: '
                       'a new temporary directory).')
   run(_crashtest_main)
+
+
+def _device_report_main():
+  from engine import device_report  # pylint: disable=import-outside-toplevel
+  out = FLAGS.out
+  try:
+    os.makedirs(out, exist_ok=True)
+  except OSError as error:
+    raise UserError(f'--out={out}: cannot create this directory ({error.strerror})') from None
+  text = device_report.run(out, FLAGS.bench_iterations, FLAGS.dry_run,
+                           log=lambda line: print(line, flush=True))
+  print(text, end='')
+  print(f'written to {os.path.join(out, "report.md")}')
+
+
+def device_report_entry_point():
+  flags.DEFINE_string('out', 'runs/device_report', 'Directory of the report and its logs.')
+  flags.DEFINE_integer('bench_iterations', 4, 'Timed iterations per bench round.', lower_bound=1)
+  flags.DEFINE_bool('dry_run', False, 'Print the machine and the steps, run none of them.')
+  run(_device_report_main)

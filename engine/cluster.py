@@ -81,6 +81,12 @@ def from_flags(environ=None):
     raise UserError(f'--{given[0]} and TF_CONFIG both describe the cluster; give one of them')
   if tf_config:
     ps_hosts, worker_hosts, job_name, task_index = _parse_tf_config(tf_config)
+    try:
+      return make_cluster_config(ps_hosts, worker_hosts, job_name, task_index,
+                                 FLAGS.sync_replicas, FLAGS.cluster_wait_secs,
+                                 FLAGS.allow_public_cluster_hosts)
+    except UserError as error:
+      raise UserError(f'TF_CONFIG: {error}') from None
   elif given:
     ps_hosts, worker_hosts = FLAGS.ps_hosts, FLAGS.worker_hosts
     job_name, task_index = FLAGS.job_name, FLAGS.task_index
@@ -97,11 +103,21 @@ def from_flags(environ=None):
 def _parse_tf_config(text):
   try:
     value = json.loads(text)
+  except ValueError as error:
+    raise UserError(f'TF_CONFIG is not JSON ({error})') from None
+  try:
     cluster, task = value['cluster'], value['task']
     unknown = sorted(set(cluster) - set(JOBS))
     if unknown:
       raise UserError(f"TF_CONFIG: job {unknown[0]!r} is not supported; jobs are 'ps' and "
                       "'worker' (worker 0 is the chief)")
+    for job in JOBS:
+      hosts = cluster.get(job, [])
+      if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise UserError(f'TF_CONFIG: cluster.{job} must be a list of "host:port" strings; got '
+                        f'{json.dumps(hosts)}')
+    if not isinstance(task['index'], int) or isinstance(task['index'], bool):
+      raise UserError(f'TF_CONFIG: task.index must be an integer; got {json.dumps(task["index"])}')
     return (cluster.get('ps', []), cluster.get('worker', []), task['type'], task['index'])
   except (ValueError, KeyError, TypeError, AttributeError) as error:
     raise UserError('TF_CONFIG: expected JSON {"cluster": {"ps": [...], "worker": [...]}, '

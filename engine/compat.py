@@ -44,6 +44,10 @@ with _quiet_stderr(QUIET_START):
 
 tf.compat.v1.disable_eager_execution()
 tf.get_logger().setLevel('ERROR')   # TF1-API deprecation notices would drown the progress lines
+# TF1-era code multiplied float32 in float32; Ampere and newer GPUs would run matmuls and
+# convolutions in TF32 (a 10-bit mantissa) by default. Full float32 unless $GRAPHGAN_TF32=1.
+TF32 = os.environ.get('GRAPHGAN_TF32', '').strip() == '1'
+tf.config.experimental.enable_tensor_float_32_execution(TF32)
 
 tf1 = tf.compat.v1
 K = tf.compat.v1.keras.backend

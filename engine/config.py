@@ -56,6 +56,10 @@ class TrainConfig:
                               choices=('epochs', 'subsets'))
   data_split: int = hparam(5, "--data_sampling=subsets: the set is loaded 1/N at a time (the "
                            "author's --split).", lower=1)
+  allow_changed_data: bool = hparam(False, 'Resume even though the data set changed since the '
+                                    'run started (its fingerprint, data.json in the run '
+                                    'directory, is then replaced by the new one).',
+                                    on_resume='free')
   log_every_steps: int = hparam(10, 'Progress line (losses, steps/s, ETA) every N iterations.',
                                 lower=1, on_resume='free')
   summary_every_steps: int = hparam(50, 'TensorBoard loss scalars every N iterations (0 = off).',

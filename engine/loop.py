@@ -20,6 +20,7 @@ import math
 import os
 import re
 import signal
+import sys
 import threading
 import time
 
@@ -35,6 +36,7 @@ from engine import towers
 from engine.compat import tf, tf1, keras, K
 from engine.config import as_flag_lines, fixed_on_resume
 from engine.data import make_source
+from engine.data import fingerprint as data_fingerprint
 from engine.errors import STOPPED_BY_SIGNAL, NonFiniteError, Stopped, UserError
 from engine.train_ops import check_update_ops_used
 
@@ -164,9 +166,11 @@ def train(model_cls, config, max_steps=None):
       pass
   session = Session(model_cls, config)
   try:
+    data_print = data_fingerprint.fingerprint(session.data)
     with run.locked():
       lines = as_flag_lines(model_cls.name, config)
       missing = run.check_contents(model_cls.name, lines, fixed_on_resume(type(config)))
+      _check_data(run, data_print, config)
       with session.graph.as_default():
         checkpoints = ckpt.CheckpointManager(run.path, config.keep_checkpoints)
       if checkpoints.has_checkpoints() and not config.resume:
@@ -181,6 +185,7 @@ def train(model_cls, config, max_steps=None):
       rundir.warn_missing_flags(run, missing)
       try:
         run.begin(lines, cuts)
+        run.record_data(data_print)
         checkpoints.recover(restored.skipped if restored else ())
       except OSError as error:
         raise UserError(f'{run.flag}: {rundir.os_error_message(error, error.filename)}') \
@@ -191,16 +196,45 @@ def train(model_cls, config, max_steps=None):
     session.close()
 
 
+def _check_data(run, now, config):
+  """UserError when the data set is not the one the run started on (its ``data.json``)."""
+  recorded = run.recorded_data()
+  if recorded is None or now is None:
+    return
+  changed = data_fingerprint.differences(recorded, now)
+  if not changed:
+    return
+  source = f'--data_path={config.data_path}' if config.data_path else f'--data={config.data}'
+  if config.allow_changed_data:
+    logging.warning('%s: the data set changed since %s started (%s); continuing on it as '
+                    '--allow_changed_data asks', source, run.path, '; '.join(changed))
+    return
+  raise UserError(f'{source}: the data set changed since this run started ({"; ".join(changed)}'
+                  f'; {run.join(rundir.DATA)}); resuming would continue on other data — restore '
+                  'it, choose another --run_dir, or pass --allow_changed_data')
+
+
 class _StopRequests:
   """SIGINT/SIGTERM while training: remembered, and honoured between iterations (``_Loop._stop``);
-  a second one raises KeyboardInterrupt at once. A signal the process was started with ignored
-  (SIGINT of a background job) stays ignored."""
+  a second one stops at once. A signal the process was started with ignored (SIGINT of a
+  background job) stays ignored.
+
+  Python runs a signal handler only between bytecodes, so two signals that arrive during one long
+  ``sess.run`` (a documented-width iteration takes ~30 s on a CPU) would reach it as one. Every
+  delivery is also written to a wakeup pipe (``signal.set_wakeup_fd``) that a thread reads: at the
+  second one it gives the main thread ``GRACE_SECONDS`` to stop the usual way, then ends the
+  process itself (exit 130, one line; the newest checkpoint is intact, as after kill -9).
+  """
 
   SIGNALS = (signal.SIGINT, signal.SIGTERM)
+  GRACE_SECONDS = 0.5
 
   def __init__(self):
     self.signum = None
     self._previous = {}
+    self._stopping = threading.Event()
+    self._pipe = None
+    self._old_wakeup = -1
 
   def __enter__(self):
     if threading.current_thread() is threading.main_thread():
@@ -209,19 +243,53 @@ class _StopRequests:
         if previous is not signal.SIG_IGN:
           self._previous[signum] = previous
           signal.signal(signum, self._request)
+      if self._previous:
+        self._pipe = os.pipe()
+        os.set_blocking(self._pipe[1], False)
+        self._old_wakeup = signal.set_wakeup_fd(self._pipe[1], warn_on_full_buffer=False)
+        threading.Thread(target=self._watch, args=(self._pipe[0],), daemon=True,
+                         name='graphgan-stop-requests').start()
     return self
 
   def _request(self, signum, frame):
     del frame
     if self.signum is not None:
+      self._stopping.set()
       raise KeyboardInterrupt
     self.signum = signum
     logging.warning('%s: stopping after this iteration, with a checkpoint (again: stop at once)',
                     signal.Signals(signum).name)
 
+  def _watch(self, read_fd):
+    """Count deliveries; at the second, stop at once if the main thread cannot."""
+    watched, seen = {int(s) for s in self._previous}, 0
+    try:
+      while True:
+        try:
+          data = os.read(read_fd, 64)
+        except OSError:
+          return
+        if not data:
+          return
+        seen += sum(1 for number in data if number in watched)
+        if seen >= 2:
+          if self._stopping.wait(self.GRACE_SECONDS):
+            return                       # the main thread is stopping the usual way
+          program = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'graphgan'
+          os.write(2, f'{program}: interrupted (a second stop request during one long step); '
+                      'a training run continues from its newest checkpoint when the same command '
+                      'is run again\n'.encode())
+          os._exit(128 + signal.SIGINT)  # pylint: disable=protected-access
+    finally:
+      os.close(read_fd)
+
   def __exit__(self, *exc_info):
     for signum, previous in self._previous.items():
       signal.signal(signum, previous)
+    if self._pipe is not None:
+      signal.set_wakeup_fd(self._old_wakeup)
+      os.close(self._pipe[1])          # the watcher reads the end of the pipe and returns
+      self._pipe = None
 
 
 def _check_restored(session, sess):
@@ -276,8 +344,10 @@ class _Loop:
     except tf.errors.OpError as error:
       if 'No space left' not in str(error) and 'Read-only' not in str(error):
         raise
+      cause = next((line.strip() for line in str(error).splitlines()
+                    if 'No space left' in line or 'Read-only' in line), '')
       raise UserError(f'cannot write a checkpoint in {self.run_dir.path}: '
-                      f'{ckpt._first_line(error)}; stopped at step {self.step} — '  # pylint: disable=protected-access
+                      f'{" ".join(cause.split())[:200]}; stopped at step {self.step} — '
                       f'{self._last_good()}') from None
     finally:
       self.loss_log.close()

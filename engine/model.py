@@ -49,6 +49,8 @@ class Model:
     """Samples for the grid: images NHWC in [-1, 1] or points N x 2 (fixed noise)."""
     return np.zeros((0,))
 
+  sample_export = 'g'         # the keras_exports() key of the network ``sample`` draws with
+
   def keras_exports(self):
     """{prefix: keras.Model} exported as ``{prefix}_{epoch}epoch.h5`` after each epoch."""
     return {}

@@ -42,10 +42,34 @@ def load_all(group, required=True):
 
 
 def import_modules(names):
-  """Import each module of ``--import`` (a model or data source outside this package)."""
+  """Import each module of ``--import`` (a model or data source outside this package).
+
+  The installed models and sources are loaded first, so a module that registers a name already
+  taken is the one reported. Whatever its import raises is one line naming it.
+  """
+  if names:
+    load_all(MODELS)
+    load_all(DATA, required=False)
   for name in names:
     try:
       importlib.import_module(name)
-    except ImportError as error:
+    except ModuleNotFoundError as error:
       raise UserError(f'--import={name}: cannot import it ({error}); is its directory on '
                       'PYTHONPATH or its package installed?') from None
+    except SyntaxError as error:
+      raise UserError(f'--import={name}: {error.filename} line {error.lineno}: syntax error '
+                      f'({error.msg})') from None
+    except Exception as error:  # pylint: disable=broad-except
+      where = _raised_in(error.__traceback__, name)
+      raise UserError(f'--import={name}: importing it raised {type(error).__name__}: '
+                      f'{str(error).splitlines()[0] if str(error) else ""}{where}') from None
+
+
+def _raised_in(traceback, name):
+  """`` (file:line)`` of the deepest frame of the import, where the error was raised."""
+  frame = traceback
+  while frame is not None and frame.tb_next is not None:
+    frame = frame.tb_next
+  if frame is None:
+    return ''
+  return f' ({frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}, importing {name})'

@@ -35,6 +35,8 @@ import datetime
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -42,6 +44,7 @@ import numpy as np
 from engine import loop, registry
 from engine.compat import tf
 from engine.config import make_config
+from engine.errors import UserError
 
 DEFAULT_RTOL = 1e-4
 ATOL_OF_LARGEST = 1e-6
@@ -201,3 +204,61 @@ def compare(expected, actual, rtol, atol):
       problems.append(f'{name}: step {step + 1} recorded {want[step]!r}, now {got[step]!r} '
                       f'(tolerance {tolerance[step]:.3g}; {bad.size} of {want.size} steps differ)')
   return problems
+
+
+# -- how far CPU arithmetic alone moves a recording: the spread between oneDNN instruction sets ---
+ISA_CAPS = ('native', 'AVX2', 'AVX')   # oneDNN's ONEDNN_MAX_CPU_ISA values (native: unset)
+SPREAD_FLOOR = 1e-7                      # relative: below float32's resolution the spread is 0
+
+
+def replay_all(path):
+  """Replay every configuration of recorded/ here; write {model-variant: {loss: [values]}}."""
+  losses = {f'{m}-{v}': replay(r) for (m, v), r in sorted(configurations().items())}
+  with open(path, 'w') as handle:
+    json.dump(losses, handle)
+
+
+def relative_spread(runs):
+  """Per loss, per step: the largest relative difference between any two of ``runs`` (each
+  {loss: [values]}), floored at ``SPREAD_FLOOR``."""
+  spread = {}
+  for name in runs[0]:
+    values = np.array([run[name] for run in runs], dtype=np.float64)
+    scale = np.maximum(np.max(np.abs(values), axis=0), np.finfo(np.float32).tiny)
+    spread[name] = np.maximum((values.max(axis=0) - values.min(axis=0)) / scale,
+                              SPREAD_FLOOR).tolist()
+  return spread
+
+
+def measure_spread(out_path, command, log=print):
+  """Replay every configuration once per oneDNN ISA cap (each in a fresh process: the cap is read
+  when oneDNN starts) and write each configuration's relative spread between them: what CPU
+  arithmetic alone does to a recording, the yardstick of a comparison across devices."""
+  runs = {}
+  with tempfile.TemporaryDirectory() as scratch:
+    for cap in ISA_CAPS:
+      env = dict(os.environ)
+      env.pop('ONEDNN_MAX_CPU_ISA', None)
+      if cap != 'native':
+        env['ONEDNN_MAX_CPU_ISA'] = cap
+      path = os.path.join(scratch, f'{cap}.json')
+      log(f'replaying every configuration with oneDNN capped at {cap}')
+      done = subprocess.run([sys.executable, '-m', 'engine.recorded', path], env=env,
+                            cwd=os.path.dirname(REPOSITORY_DIR), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, check=False)
+      if done.returncode:
+        last = (done.stderr.strip().splitlines() or ['no output'])[-1]
+        raise UserError(f'the replay with oneDNN capped at {cap} failed: {last}')
+      runs[cap] = load(path)
+  result = {'device_kind': device_kind(), 'tensorflow': tf.__version__, 'caps': list(ISA_CAPS),
+            'command': command,
+            'recorded_at': datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec='seconds'),
+            'spread': {key: relative_spread([runs[cap][key] for cap in ISA_CAPS])
+                       for key in runs[ISA_CAPS[0]]}}
+  write(result, out_path)
+  return result
+
+
+if __name__ == '__main__':
+  replay_all(sys.argv[1])

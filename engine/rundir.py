@@ -14,6 +14,7 @@ import errno
 import fcntl
 import json
 import os
+import stat
 
 from absl import logging
 
@@ -23,9 +24,16 @@ LOCK = 'lock'
 FLAGS = 'flags.txt'
 LOSSES = 'losses.csv'
 METRICS = 'metrics.jsonl'
+DATA = 'data.json'
 PARTIAL = '.partial'
 # Names graphgan writes at the top of a run directory (TensorBoard events match by prefix).
-_KNOWN = {LOCK, FLAGS, FLAGS + PARTIAL, LOSSES, METRICS, 'checkpoints', 'weights', 'samples'}
+_KNOWN = {LOCK, FLAGS, FLAGS + PARTIAL, LOSSES, METRICS, DATA, DATA + PARTIAL, 'checkpoints',
+          'weights', 'samples'}
+# The layout (WORKSPACE.md, "Run directory"): what each entry must be where it exists.
+_LAYOUT = {LOCK: 'file', FLAGS: 'file', LOSSES: 'file', METRICS: 'file', DATA: 'file',
+           'checkpoints': 'directory', 'weights': 'directory', 'samples': 'directory',
+           os.path.join('checkpoints', 'checkpoint'): 'file',
+           os.path.join('checkpoints', 'skipped'): 'directory'}
 _EVENTS_PREFIX = 'events.out.tfevents.'
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -82,6 +90,29 @@ class RunDirectory:
                       f'{" (read-only file system)" if read_only else ""}')
     if os.path.isdir(self.path):
       self._check_not_foreign(set(os.listdir(self.path)))
+      self.check_layout()
+
+  def check_layout(self):
+    """UserError for an entry of the layout that is there but is not what graphgan wrote: a
+    directory for a file, a file for a directory, a symlink to nothing (followed, a lock or a
+    log there would be created somewhere else). Nothing is changed."""
+    entries = dict(_LAYOUT)
+    if os.path.isdir(self.join('checkpoints')):
+      entries.update((os.path.join('checkpoints', n), 'file')
+                     for n in os.listdir(self.join('checkpoints')) if n.endswith('.state.json'))
+    for relative, kind in sorted(entries.items()):
+      path = self.join(relative)
+      if not os.path.lexists(path):
+        continue
+      if os.path.islink(path) and not os.path.exists(path):
+        raise UserError(f'{path}: a symlink to nothing ({os.readlink(path)}), where the run '
+                        f'directory keeps a {kind}; restore it or remove the link (nothing was '
+                        'changed)')
+      wrong = not os.path.isfile(path) if kind == 'file' else not os.path.isdir(path)
+      if wrong:
+        what = 'not a regular file' if kind == 'file' else 'not a directory'
+        raise UserError(f'{path}: {what} ({_kind_of(path)}), where the run directory keeps a '
+                        f'{kind}; move it away or choose another --run_dir (nothing was changed)')
 
   def _check_not_foreign(self, names):
     """UserError for a directory graphgan did not make (checked before the lock is taken)."""
@@ -183,12 +214,47 @@ class RunDirectory:
       raise UserError(f'{self.flag}: {os_error_message(error, error.filename or self.path)}') \
           from None
 
+  def recorded_data(self):
+    """The data set's fingerprint the run recorded (``data.json``), or None (a new run, or
+    one from before fingerprints)."""
+    path = self.join(DATA)
+    if not os.path.exists(path):
+      return None
+    try:
+      with open(path, encoding='utf-8') as handle:
+        value = json.load(handle)
+    except (OSError, ValueError) as error:
+      raise UserError(f'{path}: not the data fingerprint graphgan wrote ({error}); remove it to '
+                      'record the data set as it is now') from None
+    if not isinstance(value, dict):
+      raise UserError(f'{path}: not the data fingerprint graphgan wrote; remove it to record the '
+                      'data set as it is now')
+    return value
+
+  def record_data(self, fingerprint):
+    """Write the data set's fingerprint (after ``begin``: every check has passed)."""
+    if fingerprint is None:
+      return
+    try:
+      atomic_write(self.join(DATA), json.dumps(fingerprint, indent=1) + '\n', sync=True)
+    except OSError as error:
+      raise UserError(f'{self.flag}: {os_error_message(error, self.join(DATA))}') from None
+
   def stray_files(self):
     """``.partial`` files anywhere in the run dir (left by a kill mid-write)."""
     found = []
     for root, _, names in os.walk(self.path):
       found += [os.path.join(root, n) for n in names if n.endswith(PARTIAL)]
     return found
+
+
+def _kind_of(path):
+  if os.path.isdir(path):
+    return 'a directory'
+  if os.path.isfile(path):
+    return 'a file'
+  mode = os.stat(path).st_mode
+  return 'a FIFO' if stat.S_ISFIFO(mode) else 'a special file'
 
 
 def _read_text(path):

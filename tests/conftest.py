@@ -38,14 +38,25 @@ TINY_WGAN_FLAGS = ['--model=wgan', '--g_base_channels=4', '--d_base_channels=4',
 
 
 def snapshot(folder):
-  """{relative path: bytes} of every file under ``folder``."""
+  """{relative path: bytes} of every regular file under ``folder``; a directory as 'directory',
+  a symlink as ('symlink', its target), anything else (a FIFO) as ('special', its mode)."""
   import os  # pylint: disable=import-outside-toplevel
+  import stat  # pylint: disable=import-outside-toplevel
   files = {}
-  for root, _, names in os.walk(folder):
-    for name in names:
+  for root, directories, names in os.walk(folder):
+    for name in directories + names:
       path = os.path.join(root, name)
-      with open(path, 'rb') as handle:
-        files[os.path.relpath(path, folder)] = handle.read()
+      mode = os.lstat(path).st_mode
+      key = os.path.relpath(path, folder)
+      if stat.S_ISLNK(mode):
+        files[key] = ('symlink', os.readlink(path))
+      elif stat.S_ISDIR(mode):
+        files[key] = 'directory'
+      elif stat.S_ISREG(mode):
+        with open(path, 'rb') as handle:
+          files[key] = handle.read()
+      else:
+        files[key] = ('special', stat.S_IFMT(mode))
   return files
 
 

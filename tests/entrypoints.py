@@ -16,7 +16,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENTRY_POINTS = {'train': 'train_entry_point', 'sample': 'sample_entry_point',
-                'record_losses': 'record_entry_point', 'bench': 'bench_entry_point'}
+                'record_losses': 'record_entry_point', 'bench': 'bench_entry_point',
+                'device_report': 'device_report_entry_point'}
 
 
 class Completed:
@@ -59,6 +60,9 @@ def _child(request, out_path, err_path):
       os.close(handle)
     os.chdir(request['cwd'])
     os.environ.update(request['env'])
+    for path in reversed(request['env'].get('PYTHONPATH', '').split(os.pathsep)):
+      if path:       # a real process would have it on sys.path from the start
+        sys.path.insert(0, path)
     from engine import cli, faults  # pylint: disable=import-outside-toplevel
     faults.configure(os.environ.get('GRAPHGAN_FAULT', ''))
     sys.argv = [os.path.join(ROOT, 'bin', request['tool'])] + request['args']

@@ -6,9 +6,12 @@ exit code 2, exactly one stderr line holding ``error:`` with the expected words,
 and the pre-existing run directory's bytes unchanged (or, for a broken run directory, its bytes
 as broken — nothing repaired, truncated or overwritten behind the user's back).
 """
+import inspect
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -17,12 +20,66 @@ import pytest
 from conftest import TINY_WGAN_FLAGS, snapshot
 
 TINY = ' '.join(TINY_WGAN_FLAGS)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Case:
-  def __init__(self, args, fragment, tool='train', breaks=None, source='run'):
+  def __init__(self, args, fragment, tool='train', breaks=None, source='run', env=None,
+               deleted_cwd=False):
     self.args, self.fragment, self.tool, self.breaks = args, fragment, tool, breaks
     self.source = source    # the pre-existing run a breaking case copies and damages
+    self.env = env or {}    # environment of the run ({tmp} is the workspace)
+    self.deleted_cwd = deleted_cwd   # started in a working directory that no longer exists
+
+
+def _replace(relative, kind):
+  """A break: one entry of the run directory's layout replaced by a ``kind``: 'file',
+  'directory' or 'dangling' (a symlink to nothing)."""
+  def apply(run):
+    path = os.path.join(run, relative)
+    if os.path.isdir(path) and not os.path.islink(path):
+      shutil.rmtree(path)
+    elif os.path.lexists(path):
+      os.remove(path)
+    if kind == 'file':
+      with open(path, 'w') as handle:
+        handle.write('not what graphgan wrote\n')
+    elif kind == 'directory':
+      os.makedirs(path)
+    else:
+      os.symlink(os.path.join(run, 'nothing-here'), path)
+  return apply
+
+
+def _newest_sidecar(run):
+  names = sorted(n for n in os.listdir(os.path.join(run, 'checkpoints'))
+                 if n.endswith('.state.json'))
+  return os.path.join('checkpoints', names[-1])
+
+
+def _replace_newest_sidecar(kind):
+  return lambda run: _replace(_newest_sidecar(run), kind)(run)
+
+
+def _change_npz(run, workspace):
+  del run
+  path = f'{workspace}/data.npz'
+  images = np.load(path)['images']
+  np.savez(path + '.new.npz', images=255 - images)
+  os.replace(path + '.new.npz', path)
+
+
+def _change_folder(run, workspace):
+  del run
+  from PIL import Image  # pylint: disable=import-outside-toplevel
+  path = f'{workspace}/images/img003.png'
+  Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(path)
+
+
+def _change_hdf5(run, workspace):
+  del run
+  with h5py.File(f'{workspace}/data.h5', 'r+') as handle:
+    handle['images'][0] = 255 - handle['images'][0]
 
 
 def _rewrite(relative, change):
@@ -194,6 +251,102 @@ CASES = {
     'record_out_under_a_file': Case('--model=wgan --out={tmp}/notes.txt/r.json', 'is a file',
                                     tool='record_losses'),
     'bench_unknown_model': Case('--model=nope', 'not a registered model', tool='bench'),
+    # == the second tier (issue 28) ==========================================================
+    # -- plugins (--import) -------------------------------------------------------------------
+    'import_missing_module': Case('--import=no_such_plugin --model=wgan', 'cannot import it',
+                                  env={'PYTHONPATH': '{tmp}/plugins'}),
+    'import_raises': Case('--import=raising_plugin --model=wgan',
+                          'RuntimeError: the plugin refuses', env={'PYTHONPATH': '{tmp}/plugins'}),
+    'import_syntax_error': Case('--import=broken_plugin --model=wgan', 'syntax error',
+                                env={'PYTHONPATH': '{tmp}/plugins'}),
+    'import_registers_an_existing_model': Case('--import=clash_model --model=wgan',
+                                               "model 'wgan' registered twice",
+                                               env={'PYTHONPATH': '{tmp}/plugins'}),
+    'import_registers_an_existing_source': Case('--import=clash_source --model=wgan',
+                                                "data source 'shapes64' registered twice",
+                                                env={'PYTHONPATH': '{tmp}/plugins'}),
+    'import_names_nothing': Case('--import= --model=wgan', '--import= names no module'),
+    # -- flag files that are not text files ---------------------------------------------------
+    'flag_file_fifo': Case('--flagfile={tmp}/fifo.cfg', 'not a regular file'),
+    'flag_file_dev_zero': Case('--flagfile=/dev/zero', 'not a regular file'),
+    'flag_file_is_a_directory': Case('--flagfile={tmp}/empty', 'not a regular file'),
+    'flag_file_not_utf8': Case('--flagfile={tmp}/latin1.cfg', 'not UTF-8 text'),
+    'flag_file_nul_byte': Case('--flagfile={tmp}/nul.cfg', 'NUL byte'),
+    'flag_file_huge': Case('--flagfile={tmp}/huge.cfg', 'bytes; a flag file'),
+    'flag_file_empty_name': Case('--model=wgan --flagfile=', '--flagfile= names no file'),
+    'flag_file_includes_a_missing_one': Case('--flagfile={tmp}/outer.cfg',
+                                             'absent_inner.cfg: no such file'),
+    'missing_flag_file_says_so': Case('--flagfile={tmp}/absent.cfg', 'absent.cfg: no such file'),
+    # -- a run directory whose layout is damaged: nothing changes, one line -----------------
+    'losses_csv_is_a_directory': Case(TINY + ' --run_dir={run}', 'losses.csv: not a regular file',
+                                      breaks=_replace('losses.csv', 'directory')),
+    'losses_csv_dangling_symlink': Case(TINY + ' --run_dir={run}', 'losses.csv: a symlink',
+                                        breaks=_replace('losses.csv', 'dangling')),
+    'metrics_jsonl_is_a_directory': Case(TINY + ' --run_dir={run}',
+                                         'metrics.jsonl: not a regular file',
+                                         breaks=_replace('metrics.jsonl', 'directory')),
+    'flags_txt_is_a_directory': Case(TINY + ' --run_dir={run}', 'flags.txt: not a regular file',
+                                     breaks=_replace('flags.txt', 'directory')),
+    'flags_txt_dangling_symlink': Case(TINY + ' --run_dir={run}', 'flags.txt: a symlink',
+                                       breaks=_replace('flags.txt', 'dangling')),
+    'checkpoints_is_a_file': Case(TINY + ' --run_dir={run}', 'checkpoints: not a directory',
+                                  breaks=_replace('checkpoints', 'file')),
+    'checkpoints_dangling_symlink': Case(TINY + ' --run_dir={run}', 'checkpoints: a symlink',
+                                         breaks=_replace('checkpoints', 'dangling')),
+    'checkpoint_index_is_a_directory': Case(TINY + ' --run_dir={run}',
+                                            'checkpoint: not a regular file',
+                                            breaks=_replace('checkpoints/checkpoint', 'directory')),
+    'skipped_is_a_file': Case(TINY + ' --run_dir={run}', 'skipped: not a directory',
+                              breaks=_replace('checkpoints/skipped', 'file')),
+    'sidecar_is_a_directory': Case(TINY + ' --run_dir={run}', 'state.json: not a regular file',
+                                   breaks=_replace_newest_sidecar('directory')),
+    'lock_is_a_directory': Case(TINY + ' --run_dir={run}', 'lock: not a regular file',
+                                breaks=_replace('lock', 'directory')),
+    'lock_dangling_symlink': Case(TINY + ' --run_dir={run}', 'lock: a symlink',
+                                  breaks=_replace('lock', 'dangling')),
+    'weights_is_a_file': Case(TINY + ' --run_dir={run}', 'weights: not a directory',
+                              breaks=_replace('weights', 'file')),
+    'samples_is_a_file': Case(TINY + ' --run_dir={run}', 'samples: not a directory',
+                              breaks=_replace('samples', 'file')),
+    # -- process context ----------------------------------------------------------------------
+    'relative_run_dir_in_a_deleted_directory': Case(TINY + ' --run_dir=rel', 'working directory',
+                                                    deleted_cwd=True),
+    # -- data files ---------------------------------------------------------------------------
+    'folder_with_a_decompression_bomb': Case(TINY + ' --data=folder --data_path={tmp}/bomb',
+                                             'decompression bomb'),
+    'folder_with_a_fifo_image': Case('--model=wgan --data=folder --data_path={tmp}/fifo_images',
+                                     'not a regular file'),
+    'hdf5_external_link_to_a_missing_file': Case('--model=wgan --data=hdf5 '
+                                                 '--data_path={tmp}/linked.h5',
+                                                 'external link'),
+    'npz_path_is_a_fifo': Case('--model=wgan --data=npz --data_path={tmp}/fifo.npz',
+                               'not a regular file'),
+    'npz_path_is_a_directory': Case('--model=wgan --data=npz --data_path={tmp}/empty',
+                                    'is a directory'),
+    'npz_changed_since_the_run_started': Case(
+        TINY + ' --data=npz --data_path={tmp}/data.npz --run_dir={run}', 'data set changed',
+        breaks=_change_npz, source='run_npz'),
+    'folder_changed_since_the_run_started': Case(
+        TINY + ' --data=folder --data_path={tmp}/images --run_dir={run}', 'data set changed',
+        breaks=_change_folder, source='run_folder'),
+    'hdf5_changed_since_the_run_started': Case(
+        TINY + ' --data=hdf5 --data_path={tmp}/data.h5 --run_dir={run}', 'data set changed',
+        breaks=_change_hdf5, source='run_hdf5'),
+    # -- tools --------------------------------------------------------------------------------
+    'sample_with_the_critics_weights': Case('--run_dir={run} --network=d --out={tmp}/d.png',
+                                            '--network=d', tool='sample'),
+    'sample_weights_is_a_directory': Case(TINY + ' --weights={tmp}/empty --out={tmp}/g.png',
+                                          'is a directory', tool='sample'),
+    'sample_weights_is_a_fifo': Case(TINY + ' --weights={tmp}/fifo.h5 --out={tmp}/g.png',
+                                     'not a regular file', tool='sample'),
+    # -- messages that pointed the wrong way ----------------------------------------------------
+    'tf_config_hosts_a_string': Case(TINY, 'TF_CONFIG', env={'TF_CONFIG': json.dumps(
+        {'cluster': {'worker': '127.0.0.1:2222', 'ps': ['127.0.0.1:2223']},
+         'task': {'type': 'worker', 'index': 0}})}),
+    'tf_config_not_json': Case(TINY, 'TF_CONFIG is not JSON', env={'TF_CONFIG': '{cluster:'}),
+    'tf_config_index_text': Case(TINY, 'TF_CONFIG', env={'TF_CONFIG': json.dumps(
+        {'cluster': {'worker': ['127.0.0.1:2222'], 'ps': ['127.0.0.1:2223']},
+         'task': {'type': 'worker', 'index': 'zero'}})}),
 }
 
 
@@ -226,11 +379,70 @@ def workspace(entry_points, tmp_path_factory):
     handle.create_dataset('x', data=np.zeros((64, 64)))
   data = (folder / 'truncated.h5').read_bytes()
   (folder / 'truncated.h5').write_bytes(data[:len(data) // 3])
+  _second_tier_files(folder)
+  for name, args in (('run_npz', f'--data=npz --data_path={folder}/data.npz'),
+                     ('run_folder', f'--data=folder --data_path={folder}/images'),
+                     ('run_hdf5', f'--data=hdf5 --data_path={folder}/data.h5')):
+    done = entry_points.run('train', TINY_WGAN_FLAGS + args.split() + [
+        '--train_steps=2', '--save_every_steps=1', f'--run_dir={folder}/{name}'])
+    assert done.returncode == 0, done.stderr[-3000:]
   return folder
 
 
+PLUGINS = {
+    'raising_plugin.py': 'raise RuntimeError("the plugin refuses to load")\n',
+    'broken_plugin.py': 'def broken(:\n  pass\n',
+    'clash_model.py': ('from engine.registry import register\nfrom engine.model import Model\n'
+                       '@register("wgan")\nclass Again(Model):\n  pass\n'),
+    'clash_source.py': ('from engine.data import register_source\n'
+                        '@register_source("shapes64")\ndef again(config, seed):\n  return None\n'),
+}
+
+
+def _second_tier_files(folder):
+  """What the issue-28 cases hand the engine: plugins, special files, data sets."""
+  from PIL import Image  # pylint: disable=import-outside-toplevel
+  (folder / 'plugins').mkdir()
+  for name, text in PLUGINS.items():
+    (folder / 'plugins' / name).write_text(text)
+  for name in ('fifo.cfg', 'fifo.npz', 'fifo.h5'):
+    os.mkfifo(folder / name)
+  (folder / 'latin1.cfg').write_bytes('--model=wgan\n# caf\xe9\n'.encode('latin-1'))
+  (folder / 'nul.cfg').write_bytes(b'--model=wgan\n--run_dir=runs/a\x00b\n')
+  (folder / 'huge.cfg').write_text('--model=wgan\n' + '#' * (2 << 20) + '\n')
+  (folder / 'outer.cfg').write_text(f'--model=wgan\n--flagfile={folder}/absent_inner.cfg\n')
+  rng = np.random.default_rng(0)
+  images = rng.integers(0, 256, size=(32, 64, 64, 3), dtype=np.uint8)
+  np.savez(folder / 'data.npz', images=images)
+  with h5py.File(folder / 'data.h5', 'w') as handle:
+    handle.create_dataset('images', data=images)
+  (folder / 'images').mkdir()
+  for i, image in enumerate(images):
+    Image.fromarray(image).save(folder / 'images' / f'img{i:03d}.png')
+  (folder / 'bomb').mkdir()
+  for i in range(10):
+    Image.fromarray(images[i]).save(folder / 'bomb' / f'good{i}.png')
+  Image.new('1', (15000, 15000)).save(folder / 'bomb' / 'bomb.png')   # 225 Mpixel, ~30 KB
+  (folder / 'fifo_images').mkdir()
+  Image.fromarray(images[0]).save(folder / 'fifo_images' / 'good.png')
+  os.mkfifo(folder / 'fifo_images' / 'pipe.png')
+  with h5py.File(folder / 'linked.h5', 'w') as handle:
+    handle['images'] = h5py.ExternalLink(str(folder / 'gone.h5'), '/images')
+
+
+def _run_in_a_deleted_directory(tool, args, env, tmp_path):
+  """``bin/<tool> args`` started in a working directory removed before it starts."""
+  gone = tmp_path / 'gone'
+  gone.mkdir()
+  command = (f'cd {gone} && rmdir {gone} && exec {sys.executable} '
+             f'{os.path.join(ROOT, "bin", tool)} ' + ' '.join(args))
+  done = subprocess.run(['sh', '-c', command], env=dict(os.environ, **env), capture_output=True,
+                        text=True, check=False)
+  return done
+
+
 def test_catalogue_is_large():
-  assert len(CASES) >= 40
+  assert len(CASES) >= 110   # 70 before issue 28; it added 44 (and issue 26 two)
 
 
 @pytest.mark.parametrize('name', sorted(CASES))
@@ -239,11 +451,18 @@ def test_bad_input_is_one_line_and_changes_nothing(name, workspace, entry_points
   run = workspace / 'run'
   if case.breaks:
     run = tmp_path / 'run'
-    shutil.copytree(workspace / case.source, run)
-    case.breaks(str(run))
+    shutil.copytree(workspace / case.source, run, symlinks=True)
+    if len(inspect.signature(case.breaks).parameters) == 2:
+      case.breaks(str(run), str(workspace))
+    else:
+      case.breaks(str(run))
   before = snapshot(run)
   args = case.args.format(tmp=workspace, run=run).split()
-  done = entry_points.run(case.tool, args, cwd=tmp_path)
+  env = {key: value.replace('{tmp}', str(workspace)) for key, value in case.env.items()}
+  if case.deleted_cwd:
+    done = _run_in_a_deleted_directory(case.tool, args, env, tmp_path)
+  else:
+    done = entry_points.run(case.tool, args, cwd=tmp_path, env=env)
   errors = [line for line in done.stderr.splitlines() if 'error:' in line]
   assert done.returncode == 2, done.stderr[-3000:]
   assert 'Traceback' not in done.stderr, done.stderr[-3000:]

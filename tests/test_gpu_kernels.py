@@ -43,3 +43,22 @@ def test_every_op_of_a_models_training_graph_has_a_gpu_kernel(model_name, tmp_pa
     assert devices.ops_without_gpu_kernel(built.graph) == {}
   finally:
     built.close()
+
+
+@pytest.mark.parametrize('model_name', registry.names())
+def test_no_op_of_a_models_training_graph_is_pinned_to_the_host(model_name, tmp_path):
+  """With one tower the engine requests no device: TensorFlow's placer puts every op that has a
+  GPU kernel (all of them, above) on the GPU. A ``tf.device('/cpu:0')`` left in a model or the
+  engine would show here as a requested CPU device."""
+  model_cls = registry.get(model_name)
+  built = loop.Session(model_cls, make_config(model_cls.Config, dict(run_dir=str(tmp_path))))
+  try:
+    pinned = sorted({op.type for op in built.graph.get_operations() if 'CPU' in op.device.upper()})
+  finally:
+    built.close()
+  assert pinned == []
+
+
+def test_float32_stays_float32_on_gpus_that_offer_tf32():
+  """TensorFloat-32 is off unless $GRAPHGAN_TF32=1 (engine/compat.py): TF1-era code had none."""
+  assert not tf.config.experimental.tensor_float_32_execution_enabled()

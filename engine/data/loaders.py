@@ -5,7 +5,9 @@ through a shuffled epoch ``chunk_size`` examples at a time (the documented sampl
 so a data set larger than memory (CelebA, >200k images) trains with bounded memory. Arrays are
 served as float32 in [-1, 1]: uint8 is scaled from [0, 255]; float data must already be in [-1, 1].
 """
+import hashlib
 import os
+import stat
 
 import numpy as np
 
@@ -25,6 +27,9 @@ class Reader:
   def read(self, sorted_indices):
     raise NotImplementedError
 
+  def fingerprint_extra(self):
+    return {}
+
 
 class FolderReader(Reader):
   """Every .png/.jpg under ``path`` (recursively), centre-cropped and resized to ``size`` x ``size``."""
@@ -36,6 +41,15 @@ class FolderReader(Reader):
                         for name in names if name.lower().endswith(IMAGE_SUFFIXES))
     if not self.files:
       raise UserError(f'--data_path={path!r}: no .png/.jpg images in this folder')
+    self.sizes = []
+    for file in self.files:     # a FIFO among the images would block the first read forever
+      try:
+        status = os.stat(file)
+      except OSError as error:
+        raise UserError(f'{file}: cannot read it ({error.strerror})') from None
+      if not stat.S_ISREG(status.st_mode):
+        raise UserError(f'{file}: not a regular file (a FIFO or device named like an image)')
+      self.sizes.append(status.st_size)
     self.size, self.channels = size, channels
     self.num_examples = len(self.files)
     self.example_shape = (size, size, channels)
@@ -54,7 +68,14 @@ class FolderReader(Reader):
           batch[row] = np.asarray(image).reshape(self.example_shape)
       except OSError as error:
         raise UserError(f'{self.files[index]}: not a readable image ({error})') from None
+      except Image.DecompressionBombError as error:
+        raise UserError(f'{self.files[index]}: refused as a possible decompression bomb '
+                        f'({error})') from None
     return batch
+
+  def fingerprint_extra(self):
+    sizes = hashlib.sha256(np.asarray(self.sizes, np.int64).tobytes()).hexdigest()
+    return {'sizes': sizes, 'bytes': int(sum(self.sizes))}
 
 
 def _pick_key(keys, key, path):
@@ -69,12 +90,21 @@ def _pick_key(keys, key, path):
                   f'(has: {", ".join(sorted(keys)) or "nothing"}); set --data_key')
 
 
+def _regular_file(path):
+  """UserError unless ``path`` is a regular file (a FIFO would block, a device never end)."""
+  if os.path.isdir(path):
+    raise UserError(f'--data_path={path!r} is a directory; this data source reads one file')
+  if not os.path.exists(path):
+    raise UserError(f'--data_path={path!r}: no such file')
+  if not os.path.isfile(path):
+    raise UserError(f'--data_path={path!r}: not a regular file (a FIFO or a device)')
+
+
 class NpzReader(Reader):
   """An array in a ``.npz`` (memory-mapped when stored uncompressed)."""
 
   def __init__(self, path, key=''):
-    if not os.path.isfile(path):
-      raise UserError(f'--data_path={path!r}: no such file')
+    _regular_file(path)
     try:
       archive = np.load(path, mmap_mode='r', allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
@@ -100,14 +130,23 @@ class Hdf5Reader(Reader):
 
   def __init__(self, path, key=''):
     import h5py  # pylint: disable=import-outside-toplevel
-    if not os.path.isfile(path):
-      raise UserError(f'--data_path={path!r}: no such file')
+    _regular_file(path)
     try:
       self.file = h5py.File(path, 'r')
     except OSError as error:
       raise UserError(f'--data_path={path!r}: not a readable HDF5 file ({error})') from None
-    name = _pick_key([k for k in self.file.keys() if isinstance(self.file[k], h5py.Dataset)],
-                     key, path)
+    datasets = []
+    for name in self.file.keys():
+      link = self.file.get(name, getlink=True)
+      try:
+        if isinstance(self.file[name], h5py.Dataset):
+          datasets.append(name)
+      except (KeyError, OSError) as error:
+        if isinstance(link, h5py.ExternalLink):
+          raise UserError(f'{path}: {name!r} is an external link to {link.filename}:{link.path}, '
+                          f'which cannot be opened ({error})') from None
+        raise UserError(f'{path}: {name!r} cannot be opened ({error})') from None
+    name = _pick_key(datasets, key, path)
     self.dataset = self.file[name]
     _with_channels(np.empty((0,) + self.dataset.shape[1:], self.dataset.dtype), path)
     self.num_examples = self.dataset.shape[0]
@@ -157,6 +196,9 @@ class ChunkedSampler(Sampler):
   @property
   def num_examples(self):
     return self.reader.num_examples
+
+  def fingerprint_extra(self):
+    return self.reader.fingerprint_extra()
 
   @property
   def completed_epochs(self):

@@ -70,4 +70,4 @@ def make_source(name, config, seed):
                     f'--data_sampling=subsets the loaded part is 1/--data_split of the set')
   read, transform = view
   return SubsetSampler(read, transform, sampler.num_examples, sampler.example_shape, seed,
-                       config.data_split, config.batch_size)
+                       config.data_split, config.batch_size, sampler.fingerprint_extra)

@@ -46,6 +46,10 @@ class Sampler:
     """(read(sorted_indices) -> examples, transform) for a finite data set, else None."""
     return None
 
+  def fingerprint_extra(self):
+    """What the data set's fingerprint adds beyond hashed examples (a folder: file sizes)."""
+    return {}
+
   @property
   def completed_epochs(self):
     """Epochs whose every example has been served (``epoch`` counts lazily, at the next draw)."""
@@ -165,9 +169,11 @@ class SubsetSampler(Sampler):
   stays a few numbers whatever the data set's size.
   """
 
-  def __init__(self, read, transform, num_examples, example_shape, seed, split, batch):
+  def __init__(self, read, transform, num_examples, example_shape, seed, split, batch,
+               fingerprint_extra=dict):
     super().__init__(seed)
     self.read, self.transform = read, transform
+    self.fingerprint_extra = fingerprint_extra
     self.total, self.shape, self.split = num_examples, tuple(example_shape), split
     if num_examples < batch:
       raise UserError(f'the data set holds {num_examples} examples, fewer than one batch of '
@@ -193,6 +199,9 @@ class SubsetSampler(Sampler):
   @property
   def completed_epochs(self):
     return self.iterations // self.batches
+
+  def reader_view(self):
+    return self.read, self.transform
 
   def begin_iteration(self, step):
     self.iterations = step + 1
