@@ -15,7 +15,7 @@ from absl import app, flags, logging
 
 import engine  # noqa: F401  (compat first)
 from engine import cluster, plugins, registry
-from engine.config import as_flag_lines, config_class, make_config
+from engine.config import TrainConfig, as_flag_lines, config_class, make_config
 from engine.data import registry as sources
 from engine.errors import Stopped, UserError
 
@@ -96,11 +96,89 @@ def parse(argv):
     check_flagfiles(argv[1:])
     plugins.import_modules(import_args(argv[1:]))
     define_flags()
+    wanted = [a for a in argv[1:] if a.lstrip('-') in HELP_FLAGS and a.startswith('-')]
+    if wanted:
+      print(help_text(argv, full=any(w.lstrip('-') == 'helpfull' for w in wanted)))
+      sys.exit(0)
     return FLAGS(argv)
   except flags.Error as error:
     _fail(f'{error}'.splitlines()[0])
   except UserError as error:
     _fail(str(error))
+
+
+HELP_FLAGS = ('help', 'helpfull', 'helpshort', 'h', '?')
+
+
+def _model_named(argv):
+  """The --model of the command line or of its flag files (the last one wins), or None."""
+  model = None
+  for arg in argv[1:]:
+    if arg.startswith(('--model=', '-model=')):
+      model = arg.split('=', 1)[1]
+  for path in _flagfile_args(argv[1:]):
+    lines = [line.strip() for line in read_flagfile(path).splitlines()]
+    named = _model_named([''] + [line for line in lines if line and not line.startswith('#')])
+    model = named or model
+  return model
+
+
+def help_text(argv, full=False):
+  """graphgan's own flags first: the chosen model's (with its defaults) or, without --model, the
+  models and the settings every one of them has; then the tool's other flags; with --helpfull,
+  absl's own after them."""
+  program = os.path.basename(argv[0])
+  model_name = _model_named(argv)
+  data = next((a.split('=', 1)[1] for a in argv[1:] if a.startswith('--data=')), None)
+  if model_name in registry.names():
+    shown = [model_name]
+    lines = [f'{program} --model={model_name}: its flags, each with the model\'s documented '
+             'default (a flag file or the command line overrides them):']
+  elif full:
+    shown = registry.names()
+    lines = [f'{program}: --model=NAME picks a training style. Each one\'s flags, with its '
+             'documented defaults:']
+  else:
+    shown = []
+    lines = [f'{program}: --model=NAME picks a training style: {", ".join(registry.names())}.',
+             f'`{program} --model=NAME --help` lists that model\'s own flags (--helpfull: every '
+             'model\'s); every model has these:']
+    lines += [_flag_line(field) for field in dataclasses.fields(TrainConfig)]
+  for name in shown:
+    if len(shown) > 1:
+      lines.append(f'--model={name}:')
+    config_cls = config_class(registry.get(name).Config, data)
+    lines += [_flag_line(field) for field in dataclasses.fields(config_cls)]
+  tool = [name for name, flag in FLAGS._flags().items()  # pylint: disable=protected-access
+          if name == flag.name and name not in _DEFINED and name not in HELP_FLAGS
+          and not _absl_flag(name)]
+  if tool:
+    lines.append(f'{program}\'s other flags:')
+    for name in sorted(set(tool)):
+      lines.append(f'  --{name}: {FLAGS[name].help}')
+  if full:
+    lines.append("absl's own flags (logging, flag handling):")
+    lines += ['  ' + line for line in _absl_help().splitlines()]
+  else:
+    lines.append(f'(--helpfull also lists absl\'s own flags: logging, flag handling.)')
+  return '\n'.join(lines)
+
+
+def _flag_line(field):
+  return f'  --{field.name}={field.default!s}: {field.metadata["help"]}'
+
+
+def _absl_modules():
+  return [m for m in FLAGS.flags_by_module_dict() if m.startswith('absl')]
+
+
+def _absl_flag(name):
+  return any(name == f.name for m in _absl_modules()
+             for f in FLAGS.flags_by_module_dict()[m])
+
+
+def _absl_help():
+  return '\n'.join(FLAGS.module_help(m) for m in _absl_modules())
 
 
 def _check_working_directory():
@@ -403,6 +481,8 @@ def sample_entry_point():
 
 def _bench_main():
   from engine import bench  # pylint: disable=import-outside-toplevel
+  if not FLAGS.bench_log:
+    logging.set_verbosity(logging.WARNING)   # the table, not the training runs' progress lines
   model_cls, overrides = model_overrides()
   bench.run(model_cls.name, iterations=FLAGS.bench_iterations, rounds=FLAGS.bench_rounds,
             **overrides)
@@ -411,6 +491,7 @@ def _bench_main():
 def bench_entry_point():
   flags.DEFINE_integer('bench_iterations', 20, 'Timed iterations per round.', lower_bound=1)
   flags.DEFINE_integer('bench_rounds', 3, 'Interleaved rounds.', lower_bound=1)
+  flags.DEFINE_bool('bench_log', False, 'Also print the progress lines of the runs it times.')
   run(_bench_main)
 
 

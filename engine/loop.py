@@ -164,6 +164,8 @@ def train(model_cls, config, max_steps=None):
   if os.path.isdir(run.path):
     with run.locked():          # a second process is refused before it builds anything
       pass
+  started = time.perf_counter()
+  logging.info('Building the %s graph and its data...', model_cls.name)
   session = Session(model_cls, config)
   try:
     data_print = data_fingerprint.fingerprint(session.data)
@@ -180,6 +182,8 @@ def train(model_cls, config, max_steps=None):
           sess, lambda state: session.data.check_state(state['data']),
           lambda s: _check_restored(session, s)))
       step = restored.step if restored else 0
+      logging.info('Graph built and finalized in %.1f s (%d ops)', time.perf_counter() - started,
+                   len(session.graph.get_operations()))
       cuts = run.check_logs(step)
       # Every check passed: from here on the run directory changes.
       rundir.warn_missing_flags(run, missing)
@@ -365,9 +369,16 @@ class _Loop:
       self._train_until_stopped(result, stop)
 
   def _train_until_stopped(self, result, stop):
+    with _Progress(self.step, self.end, self.config.log_every_steps) as progress:
+      self._iterations(result, stop, progress)
+
+  def _iterations(self, result, stop, progress):
     sess, model = self.session.sess, self.model
-    progress = _Progress(self.step, self.end)
+    if self.step < self.end:
+      logging.info('Training %s: steps %d..%d in %s', model.name, self.step + 1, self.end,
+                   self.run_dir.path)
     while self.step < self.end:
+      progress.doing = f"running step {self.step + 1}/{self.end}"
       if stop.signum is not None:
         self._stop(result, stop.signum)
       started = time.perf_counter()
@@ -383,8 +394,10 @@ class _Loop:
       self._after_step(losses, progress, previous)
       last = self.step >= self.end
       if self.is_chief and (_crossed(previous, self.step, self.config.eval_every_steps) or last):
+        progress.doing = f'evaluating the model at step {self.step}'
         result.report = self._evaluate()
       if self.is_chief and (_crossed(previous, self.step, self.config.save_every_steps) or last):
+        progress.doing = f'writing the checkpoint of step {self.step}'
         result.checkpoint = self._save()
       result.step_seconds.append(time.perf_counter() - started)
     self._finish(result)
@@ -420,7 +433,7 @@ class _Loop:
 
   def _after_step(self, losses, progress, previous):
     config, step = self.config, self.step
-    if _crossed(previous, step, config.log_every_steps) or step >= self.end:
+    if progress.due(previous, step):
       logging.info('%s', progress.line(step, losses, self.data.completed_epochs))
     if not self.is_chief:
       return
@@ -537,12 +550,25 @@ def _format(values):
   return ' '.join(f'{name} {value:.6g}' for name, value in values.items())
 
 
-class _Progress:
-  """A progress line: step/total, losses, steps/s over the last interval, ETA."""
+PROGRESS_SECONDS = 10   # no silence longer than this while training (issue 29)
 
-  def __init__(self, start, end):
-    self.end = end
+
+class _Progress:
+  """Progress lines: step/total, losses, steps/s over the last interval, ETA. A line is due at the
+  first step of a process, every ``--log_every_steps``, at the end, and whenever
+  ``PROGRESS_SECONDS`` passed since the last one; while one step runs longer than that (a
+  documented-width iteration on a CPU), a heartbeat thread says it is still running."""
+
+  def __init__(self, start, end, log_every):
+    self.start, self.end, self.log_every = start, end, log_every
     self.last_step, self.last_time = start, time.perf_counter()
+    self.doing = f'running step {start + 1}/{end}'    # what the heartbeat says is going on
+    self._stop = threading.Event()
+    self._heart = None
+
+  def due(self, previous, step):
+    return (previous == self.start or _crossed(previous, step, self.log_every) or
+            step >= self.end or time.perf_counter() - self.last_time >= PROGRESS_SECONDS)
 
   def line(self, step, losses, epoch):
     now = time.perf_counter()
@@ -551,6 +577,21 @@ class _Progress:
     eta = (self.end - step) / rate if rate > 0 else float('inf')
     return (f'step {step}/{self.end} epoch {epoch} | {_format(losses)} | '
             f'{rate:.2f} steps/s | ETA {_duration(eta)}')
+
+  def __enter__(self):
+    self._heart = threading.Thread(target=self._beat, daemon=True, name='graphgan-progress')
+    self._heart.start()
+    return self
+
+  def _beat(self):
+    while not self._stop.wait(1.0):
+      quiet = time.perf_counter() - self.last_time
+      if quiet >= PROGRESS_SECONDS:
+        logging.info('still %s (%s since the last line)', self.doing, _duration(quiet))
+        self.last_time += PROGRESS_SECONDS   # next beat in another PROGRESS_SECONDS
+
+  def __exit__(self, *exc_info):
+    self._stop.set()
 
 
 def _duration(seconds):

@@ -26,9 +26,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Callable
 
 import numpy as np
+from absl import logging
 
 from engine import rundir
 from engine.compat import tf, tf1, thread_variables
@@ -42,6 +44,7 @@ CONFIDENT = 0.9
 EVAL_SAMPLES = 1000          # generated images per evaluation; as many real ones as reference
 CLASSIFIER_THREADS = 2       # TensorFlow threads (intra- and inter-op) the classifier trains with
 CACHE_UNWRITABLE = 3         # exit code of the training child that could not write the cache
+PROGRESS_SECONDS = 10        # the training child prints a progress line this often
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,12 +170,17 @@ class ImageClassifier:
       for name, variable in self.params.items():
         variable.load(saved[name], self.sess)
 
-  def _train(self, steps):
+  def _train(self, steps, report_every=PROGRESS_SECONDS):
     images, labels = self.spec.training_set()
     rng = np.random.default_rng(0)
-    for _ in range(steps):
+    started = last = time.monotonic()
+    for step in range(steps):
       index = rng.integers(0, len(images), self.spec.train_batch)
       self.sess.run(self.train_op, {self.images: images[index], self.labels: labels[index]})
+      if time.monotonic() - last >= report_every:
+        last = time.monotonic()
+        print(f'{self.spec.name} classifier: step {step + 1}/{steps} '
+              f'({last - started:.0f} s)', flush=True)
 
   def _save(self, cache_dir, description):
     """Weights, then the description that makes them valid (both replaced atomically)."""
@@ -209,15 +217,28 @@ def _train_in_child(spec, cache_dir, train_steps):
     raise _cache_error(rundir.os_error_message(error, cache_dir)) from None
   env = dict(os.environ, CUDA_VISIBLE_DEVICES='-1', TF_CPP_MIN_LOG_LEVEL='2',
              **thread_variables(CLASSIFIER_THREADS))
-  done = subprocess.run([sys.executable, '-m', 'engine.quality', spec.name, cache_dir,
-                         str(train_steps)], env=env, capture_output=True, text=True, check=False)
-  if done.returncode:
-    lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+  logging.info('Training the %s quality classifier, once per machine (%d Adam steps on the '
+               'embedded set in a child process with %d CPU threads; it scores the samples in '
+               'the sample-quality report; a few minutes on a 2-core CPU). It is cached in %s.',
+               spec.name, train_steps, CLASSIFIER_THREADS, cache_dir)
+  started = time.monotonic()
+  child = subprocess.Popen([sys.executable, '-m', 'engine.quality', spec.name, cache_dir,
+                            str(train_steps)], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+  output = []
+  for line in child.stdout:             # the child's progress lines, as they come
+    output.append(line)
+    logging.info('%s', line.rstrip())
+  errors = child.stderr.read()
+  code = child.wait()
+  if code:
+    lines = [line for line in (errors + ''.join(output)).splitlines() if line.strip()]
     last = lines[-1] if lines else 'no output'
-    if done.returncode == CACHE_UNWRITABLE:
+    if code == CACHE_UNWRITABLE:
       raise _cache_error(last)
-    raise RuntimeError(f'training the {spec.name} classifier failed (exit {done.returncode}): '
-                       f'{last}')
+    raise RuntimeError(f'training the {spec.name} classifier failed (exit {code}): {last}')
+  logging.info('Trained the %s quality classifier in %.0f s; cached in %s', spec.name,
+               time.monotonic() - started, cache_dir)
 
 
 def _cache_error(reason):

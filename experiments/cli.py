@@ -45,14 +45,16 @@ def _thread_environment(threads):
 
 
 def list_experiments(names, runs_dir, retime):
+  """One row per experiment, printed as soon as it is known: from the cached timings at once, a
+  configuration not timed yet is timed first (a line says so)."""
   from experiments import estimate  # pylint: disable=import-outside-toplevel
   rows = []
+  print(f'{"experiment":<30} {"runs":>5} {"estimated CPU time":>20}', flush=True)
   for name in names:
-    runs, seconds, _ = estimate.estimate(catalog.get(name), runs_dir, retime)
+    runs, seconds, _ = estimate.estimate(catalog.get(name), runs_dir, retime,
+                                         log=lambda line: print(line, flush=True))
     rows.append((name, runs, seconds))
-  print(f'{"experiment":<30} {"runs":>5} {"estimated CPU time":>20}')
-  for name, runs, seconds in rows:
-    print(f'{name:<30} {runs:>5} {seconds / 3600:>18.1f} h')
+    print(f'{name:<30} {runs:>5} {seconds / 3600:>18.1f} h', flush=True)
   print(f'{"total":<30} {sum(r[1] for r in rows):>5} '
         f'{sum(r[2] for r in rows) / 3600:>18.1f} h')
 
@@ -122,7 +124,12 @@ def main(argv):
     print(f'reproduce: error: {error}', file=sys.stderr)
     sys.exit(2)
   except KeyboardInterrupt:
-    print('reproduce: interrupted; the same command resumes the unfinished runs', file=sys.stderr)
+    if FLAGS.list:
+      print('reproduce: interrupted; the configurations timed so far are cached in '
+            f'{os.path.join(runs_dir, "timings.json")} and not timed again', file=sys.stderr)
+    else:
+      print('reproduce: interrupted; the same command resumes the unfinished runs',
+            file=sys.stderr)
     sys.exit(130)
   if errors:
     print(f'reproduce: {len(errors)} run(s) did not finish: {", ".join(sorted(errors))} '

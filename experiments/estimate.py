@@ -12,6 +12,7 @@ import tempfile
 import time
 
 from engine import loop
+from engine.gan import AlternatingGAN
 from experiments import runner
 
 WARMUP_ITERATIONS = 2
@@ -55,11 +56,11 @@ def time_run(planned):
 
 
 def _schedule_factor(model, steps):
-  """Mean cost of an iteration over the run relative to a typical one, for models whose
-  critic-step count varies (wgan's ``--warmup_critic_steps``); 1 otherwise."""
-  steps_at = getattr(model, 'critic_steps_at', None)
-  if steps_at is None:
+  """Mean cost of an iteration over the run relative to a typical one, for the alternating GANs,
+  whose discriminator-step count may vary (wgan's ``--warmup_critic_steps``); 1 otherwise."""
+  if not isinstance(model, AlternatingGAN):
     return 1.0
+  steps_at = model.discriminator_steps_at
   typical = steps_at(TYPICAL_STEP) + 1
   return sum(steps_at(step) + 1 for step in range(steps)) / (steps * typical)
 
@@ -84,7 +85,7 @@ def estimate(experiment, runs_dir, retime=False, log=print):
     first = next(p for p in planned_runs if p.run.group == group)
     key = _key(first)
     if key not in cache:
-      log(f'  timing {experiment.name} / {group} ...')
+      log(f'  timing {experiment.name} / {group} (a few iterations; cached) ...')
       cache[key] = time_run(first)
       os.makedirs(runs_dir, exist_ok=True)
       with open(path, 'w') as handle:

@@ -37,7 +37,7 @@ class EntryPoints:
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert self.process.stdout.readline().strip() == 'ready'
 
-  def run(self, tool, args, cwd=ROOT, env=None, timeout=300):
+  def run(self, tool, args, cwd=ROOT, env=None, timeout=None):
     request = dict(tool=tool, args=[str(a) for a in args], cwd=str(cwd), env=env or {},
                    timeout=timeout)
     self.process.stdin.write(json.dumps(request) + '\n')
@@ -94,12 +94,13 @@ def _serve():
       pid = os.fork()
       if pid == 0:
         _child(request, out_path, err_path)
-      deadline = time.monotonic() + request['timeout']
+      timeout = request['timeout']          # None: wait as long as the tool runs
+      deadline = None if timeout is None else time.monotonic() + timeout
       while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
           break
-        if time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() > deadline:
           os.kill(pid, 9)
         time.sleep(0.02)
       returncode = os.waitstatus_to_exitcode(status)

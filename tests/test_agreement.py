@@ -63,7 +63,7 @@ def _reproduce(tmp_path, runs, *extra):
   command = [sys.executable, os.path.join(ROOT, 'bin', 'reproduce'), '--experiment=smoke',
              f'--runs_dir={tmp_path / runs}', f'--results_dir={tmp_path / runs / "results"}',
              f'--docs_dir={tmp_path / runs / "docs"}', '--processes=2', *extra]
-  return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600,
+  return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=None,
                         check=False)
 
 

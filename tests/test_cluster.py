@@ -24,7 +24,7 @@ TRAIN = os.path.join(ROOT, 'bin', 'train')
 SMALL = ['--g_base_channels=4', '--d_base_channels=4', '--batch_size=8', '--embedded_size=64',
          '--log_every_steps=1', '--summary_every_steps=0', '--sample_every_steps=0',
          '--save_every_steps=5', '--export_every_epochs=0']
-PROCESS_SECS = 240     # no cluster process outlives this
+PROCESS_SECS = 1800    # a hang guard only: no cluster process outlives this
 
 
 def _free_ports(count):
@@ -61,7 +61,7 @@ class _Cluster:
     self.processes.append((node, process, log))
     return process, log
 
-  def wait_for_line(self, log, pattern, process, seconds=150):
+  def wait_for_line(self, log, pattern, process, seconds=900):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
       with open(log) as handle:
@@ -146,7 +146,7 @@ def test_two_workers_train_wgan_to_the_target_step_and_a_worker_waits_for_the_ps
   assert os.path.exists(os.path.join(nodes.run_dir, 'flags.txt'))
 
 
-def _wait_for_checkpoint(run_dir, process, seconds=120):
+def _wait_for_checkpoint(run_dir, process, seconds=900):
   """Wait (bounded) until the chief has written a complete checkpoint (its state sidecar)."""
   deadline = time.monotonic() + seconds
   while not glob.glob(os.path.join(run_dir, 'checkpoints', '*.state.json')):
@@ -249,7 +249,7 @@ def test_tf_config_describes_the_same_cluster():
 
 def _train_error(*args, env=None):
   result = subprocess.run([sys.executable, TRAIN] + list(args), cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env=dict(os.environ, **(env or {})))
+                          text=True, timeout=None, env=dict(os.environ, **(env or {})))
   lines = [l for l in result.stderr.splitlines() if l.startswith('train: error:')]
   return result.returncode, lines
 

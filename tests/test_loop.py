@@ -84,7 +84,7 @@ def test_disk_full_is_one_line_and_the_rerun_continues_exactly(small_wgan_config
 
   def fill_up(path, data, sync=False):
     writes['count'] += 1
-    if writes['count'] == 5:       # flags.txt, then the samples of steps 1..4: the 4th fails
+    if writes['count'] == 6:       # flags.txt, data.json, the samples of steps 1..4: the 4th fails
       raise OSError(errno.ENOSPC, 'No space left on device', path + rundir.PARTIAL)
     return original(path, data, sync)
   monkeypatch.setattr(rundir, 'atomic_write', fill_up)
