@@ -1,2 +1,2 @@
 """graphgan engine: the reusable TF1 graph-mode machinery. Importing it sets up the compat layer."""
-from engine import compat  # noqa: F401  (must run before anything imports TensorFlow)
+from graphgan.engine import compat  # noqa: F401  (must run before anything imports TensorFlow)

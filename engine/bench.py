@@ -8,7 +8,7 @@ Times are medians over iterations after a warm-up, so a busy machine skews them 
 numbers only mean something on a GPU, the ratios are what to compare. Timing helpers:
 ``engine/timing.py``.
 """
-from engine import plugins
+from graphgan.engine import plugins
 
 
 def names():
@@ -19,9 +19,9 @@ def run(model_name, iterations=20, rounds=3, **options):
   """The model's benchmark; with ``num_gpus=N > 1``, steps/s for 1 and N towers instead."""
   towers = options.pop('num_gpus', 1)
   if towers > 1:
-    from engine.towers_bench import bench_towers  # pylint: disable=import-outside-toplevel
+    from graphgan.engine.towers_bench import bench_towers  # pylint: disable=import-outside-toplevel
     return bench_towers(model_name, tower_counts=(1, towers), steps=iterations, **options)
-  from engine import checkpoint_bench  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import checkpoint_bench  # pylint: disable=import-outside-toplevel
   benchmarks = plugins.entry_points(plugins.BENCHMARKS)
   results = {}
   if model_name in benchmarks:

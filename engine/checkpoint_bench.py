@@ -7,10 +7,10 @@ of an old checkpoint and the index rewrite — under the run directory's lock.
 """
 import os
 
-from engine import timing
-from engine import checkpoint as ckpt
-from engine import loop, registry, rundir
-from engine.config import make_config
+from graphgan.engine import timing
+from graphgan.engine import checkpoint as ckpt
+from graphgan.engine import loop, registry, rundir
+from graphgan.engine.config import make_config
 
 QUIET = dict(summary_every_steps=0, sample_every_steps=0, export_every_epochs=0,
              log_every_steps=10 ** 9, train_steps=10 ** 9)

@@ -13,11 +13,11 @@ import sys
 
 from absl import app, flags, logging
 
-import engine  # noqa: F401  (compat first)
-from engine import cluster, plugins, registry
-from engine.config import TrainConfig, as_flag_lines, config_class, make_config
-from engine.data import registry as sources
-from engine.errors import Stopped, UserError
+import graphgan.engine  # noqa: F401  (compat first)
+from graphgan.engine import cluster, plugins, registry
+from graphgan.engine.config import TrainConfig, as_flag_lines, config_class, make_config
+from graphgan.engine.data import registry as sources
+from graphgan.engine.errors import Stopped, UserError
 
 FLAGS = flags.FLAGS
 _TYPES = {int: flags.DEFINE_integer, float: flags.DEFINE_float, bool: flags.DEFINE_bool,
@@ -340,12 +340,12 @@ def run(main):
 
 
 def _train_main():
-  from engine import loop  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import loop  # pylint: disable=import-outside-toplevel
   logging.set_verbosity(logging.INFO)
   node = cluster.from_flags()
   model_cls, config = config_from_flags()
   if node:
-    from engine import cluster_train  # pylint: disable=import-outside-toplevel
+    from graphgan.engine import cluster_train  # pylint: disable=import-outside-toplevel
     result = cluster_train.train(model_cls, config, node)
     if not node.is_chief:   # a ps task or a non-chief worker: it writes nothing
       return
@@ -364,7 +364,7 @@ def train_entry_point():
 
 
 def _sample_main():
-  from engine import checkpoint, images, loop, rundir  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import checkpoint, images, loop, rundir  # pylint: disable=import-outside-toplevel
   if FLAGS['run_dir'].present:
     model_cls, config = _config_from_run_dir(FLAGS.run_dir)
     weights = FLAGS.weights or _newest_export(FLAGS.run_dir, FLAGS.network)
@@ -402,7 +402,7 @@ def _sample_main():
 
 def _config_from_run_dir(run_dir):
   """(model class, config) from ``<run_dir>/flags.txt``; model flags given here override it."""
-  from engine import rundir  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import rundir  # pylint: disable=import-outside-toplevel
   path = os.path.join(run_dir, rundir.FLAGS)
   try:
     with open(path, encoding='utf-8') as handle:
@@ -480,7 +480,7 @@ def sample_entry_point():
 
 
 def _bench_main():
-  from engine import bench  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import bench  # pylint: disable=import-outside-toplevel
   if not FLAGS.bench_log:
     logging.set_verbosity(logging.WARNING)   # the table, not the training runs' progress lines
   model_cls, overrides = model_overrides()
@@ -496,7 +496,7 @@ def bench_entry_point():
 
 
 def _record_main():
-  from engine import recorded  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import recorded  # pylint: disable=import-outside-toplevel
   if FLAGS.all:
     _record_all(recorded)
     return
@@ -561,7 +561,7 @@ _CRASHTEST_FLAGS = ('--kills=', '--crash_seed=', '--work_dir=')
 
 def _crashtest_main():
   import tempfile  # pylint: disable=import-outside-toplevel
-  from engine import crashtest  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import crashtest  # pylint: disable=import-outside-toplevel
   model_cls, overrides = model_overrides()
   make_config(model_cls.Config, overrides)
   if 'run_dir' in overrides:
@@ -589,7 +589,7 @@ def crashtest_entry_point():
 
 
 def _device_report_main():
-  from engine import device_report  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import device_report  # pylint: disable=import-outside-toplevel
   out = FLAGS.out
   try:
     os.makedirs(out, exist_ok=True)

@@ -13,7 +13,7 @@ import time
 
 from absl import flags, logging
 
-from engine.errors import UserError
+from graphgan.engine.errors import UserError
 
 FLAGS = flags.FLAGS
 JOBS = ('ps', 'worker')
@@ -65,7 +65,7 @@ class ClusterConfig:
     return f'/job:worker/task:{self.task_index}'
 
   def cluster_spec(self):
-    from engine.compat import tf1  # pylint: disable=import-outside-toplevel
+    from graphgan.engine.compat import tf1  # pylint: disable=import-outside-toplevel
     return tf1.train.ClusterSpec({'ps': list(self.ps_hosts), 'worker': list(self.worker_hosts)})
 
 

@@ -20,14 +20,14 @@ import time
 
 from absl import logging
 
-from engine import checkpoint as ckpt
-from engine import loop
-from engine import rundir
-from engine import train_ops
-from engine.cluster import wait_for_ps
-from engine.compat import tf, tf1, K
-from engine.config import as_flag_lines, fixed_on_resume
-from engine.errors import UserError
+from graphgan.engine import checkpoint as ckpt
+from graphgan.engine import loop
+from graphgan.engine import rundir
+from graphgan.engine import train_ops
+from graphgan.engine.cluster import wait_for_ps
+from graphgan.engine.compat import tf, tf1, K
+from graphgan.engine.config import as_flag_lines, fixed_on_resume
+from graphgan.engine.errors import UserError
 
 # How often a worker re-checks that the chief has initialized the model (SessionManager's default
 # is 30 s: a worker that starts a moment before the chief would idle half a minute).

@@ -55,6 +55,18 @@ UPDATE_OPS = tf1.GraphKeys.UPDATE_OPS
 
 
 
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def module_command(module, *args):
+  """argv of ``python -m module args`` for a child process that imports graphgan from this same
+  checkout (``bin/_checkout.py``), whichever one an installed graphgan points at."""
+  launcher = os.path.join(CHECKOUT, 'bin', '_checkout.py')
+  if os.path.exists(launcher):
+    return [sys.executable, launcher, module, *args]
+  return [sys.executable, '-m', module, *args]
+
+
 def thread_variables(threads):
   """The environment that gives a new process ``threads`` TensorFlow (intra- and inter-op) and
   OpenMP threads ({} for 0: TensorFlow decides). Read once, when TensorFlow starts."""
@@ -64,4 +76,4 @@ def thread_variables(threads):
           for name in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS')}
 
 
-__all__ = ['tf', 'tf1', 'keras', 'K', 'UPDATE_OPS', 'thread_variables']
+__all__ = ['tf', 'tf1', 'keras', 'K', 'UPDATE_OPS', 'thread_variables', 'module_command']

@@ -9,7 +9,7 @@ import dataclasses
 import math
 from typing import Any, Optional, Sequence
 
-from engine.errors import UserError
+from graphgan.engine.errors import UserError
 
 
 def hparam(default: Any, help: str, *, lower: Optional[float] = None,  # pylint: disable=redefined-builtin
@@ -141,7 +141,7 @@ def config_class(config_cls, data=None):
   A model's Config already holds its embedded source's settings; ``--data=ring`` (say) adds
   ``ring_*`` to any model, as fixed settings of its run directory (they are in ``flags.txt``).
   """
-  from engine.data import registry as sources  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.data import registry as sources  # pylint: disable=import-outside-toplevel
   own = {f.name for f in fields(config_cls)}
   extra = [f for f in sources.source_fields(data) if f.name not in own] if data else []
   if not extra:

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from engine import checkpoint as ckpt
+from graphgan.engine import checkpoint as ckpt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAULT_POINTS = ('step:done', 'log:row', 'samples:written', 'export:written', 'checkpoint:marked',

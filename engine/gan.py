@@ -23,13 +23,13 @@ import collections
 
 import numpy as np
 
-from engine import quality, towers
-from engine.compat import K, tf, tf1
-from engine.data.source import draw_noise
-from engine.metrics import sample_mode_report
-from engine.model import Model
-from engine.network import KerasNetwork
-from engine.train_ops import step_counter
+from graphgan.engine import quality, towers
+from graphgan.engine.compat import K, tf, tf1
+from graphgan.engine.data.source import draw_noise
+from graphgan.engine.metrics import sample_mode_report
+from graphgan.engine.model import Model
+from graphgan.engine.network import KerasNetwork
+from graphgan.engine.train_ops import step_counter
 
 GANTensors = collections.namedtuple('GANTensors', 'real z fake real_scores fake_scores inputs')
 GANTensors.__doc__ = """One batch's (or tower's) forward pass: real examples, noise, G(z), D(real),

@@ -26,19 +26,19 @@ import time
 
 from absl import logging
 
-from engine import checkpoint as ckpt
-from engine import faults
-from engine import hparams
-from engine import images
-from engine import resources
-from engine import rundir
-from engine import towers
-from engine.compat import tf, tf1, keras, K
-from engine.config import as_flag_lines, fixed_on_resume
-from engine.data import make_source
-from engine.data import fingerprint as data_fingerprint
-from engine.errors import STOPPED_BY_SIGNAL, NonFiniteError, Stopped, UserError
-from engine.train_ops import check_update_ops_used
+from graphgan.engine import checkpoint as ckpt
+from graphgan.engine import faults
+from graphgan.engine import hparams
+from graphgan.engine import images
+from graphgan.engine import resources
+from graphgan.engine import rundir
+from graphgan.engine import towers
+from graphgan.engine.compat import tf, tf1, keras, K
+from graphgan.engine.config import as_flag_lines, fixed_on_resume
+from graphgan.engine.data import make_source
+from graphgan.engine.data import fingerprint as data_fingerprint
+from graphgan.engine.errors import STOPPED_BY_SIGNAL, NonFiniteError, Stopped, UserError
+from graphgan.engine.train_ops import check_update_ops_used
 
 
 @dataclasses.dataclass

@@ -1,5 +1,5 @@
 """GAN losses as small pure functions of critic/discriminator outputs."""
-from engine.compat import tf
+from graphgan.engine.compat import tf
 
 
 def wasserstein_critic_loss(real_scores, fake_scores):

@@ -7,7 +7,7 @@ session (shared with Keras), checkpoints, data position, summaries, samples and 
 """
 import numpy as np
 
-from engine.config import TrainConfig
+from graphgan.engine.config import TrainConfig
 
 
 class Model:

@@ -10,7 +10,7 @@ exactly its own network's updates.
 """
 from tensorflow.core.framework import attr_value_pb2
 
-from engine.compat import tf, tf1, UPDATE_OPS
+from graphgan.engine.compat import tf, tf1, UPDATE_OPS
 
 
 class Network:

@@ -8,7 +8,7 @@ would have drawn, and CPU and GPU see identical epsilons. A stateful in-graph ``
 would restart its sequence on resume (op seeds restart with the process), and
 ``tf.random.stateless_uniform`` would need a counter threaded into its seed; feeding avoids both.
 """
-from engine.compat import tf, tf1
+from graphgan.engine.compat import tf, tf1
 
 # Added to the squared gradient norm before the square root so a zero gradient (e.g. every ReLU
 # dead at an interpolate) gives a finite derivative; TF-GAN uses the same guard. Its effect on the

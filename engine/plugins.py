@@ -9,7 +9,7 @@ importing it runs its ``@register``/``@register_source`` decorators before the f
 import importlib
 import importlib.metadata
 
-from engine.errors import UserError
+from graphgan.engine.errors import UserError
 
 MODELS = 'graphgan.models'           # name -> module that registers the model on import
 DATA = 'graphgan.data'               # name -> module that registers a data source on import

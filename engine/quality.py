@@ -17,7 +17,7 @@ The classifier is the measuring stick, so it must not depend on which process tr
 TensorFlow's CPU thread pools are fixed per process by its first session, and 400 training steps
 with 1 thread and with 2 end in different weights (max |dw| 0.17 for shapes64, real-vs-real
 Fréchet 5.93 vs 4.71). So it is always trained in a child process with ``CLASSIFIER_THREADS``
-threads on the CPU (``python -m engine.quality``), whatever the threads or devices of the
+threads on the CPU (``python -m graphgan.engine.quality``), whatever the threads or devices of the
 process that needs it.
 """
 import dataclasses
@@ -32,12 +32,12 @@ from typing import Callable
 import numpy as np
 from absl import logging
 
-from engine import rundir
-from engine.compat import tf, tf1, thread_variables
-from engine.data import glyphs as glyph_data
-from engine.data import shapes as shape_data
-from engine.data.loaders import to_unit_range
-from engine.errors import UserError
+from graphgan.engine import rundir
+from graphgan.engine.compat import module_command, tf, tf1, thread_variables
+from graphgan.engine.data import glyphs as glyph_data
+from graphgan.engine.data import shapes as shape_data
+from graphgan.engine.data.loaders import to_unit_range
+from graphgan.engine.errors import UserError
 
 COVERAGE_FAIR_SHARE = 0.2    # a class counts as covered above this fraction of 1 / classes
 CONFIDENT = 0.9
@@ -59,6 +59,11 @@ class ClassifierSpec:
   train_batch: int = dataclasses.field(compare=False)
   training_set: Callable = dataclasses.field(compare=False)   # () -> (images in [-1, 1], labels)
   held_out_set: Callable = dataclasses.field(compare=False)   # num -> images never trained on
+
+  @property
+  def label(self):
+    """The data set it is for, as messages say it (``shapes64``)."""
+    return self.name[:-len('_classifier')] if self.name.endswith('_classifier') else self.name
 
   def settings(self):
     """What a cached classifier must match (JSON-normalized)."""
@@ -179,7 +184,7 @@ class ImageClassifier:
       self.sess.run(self.train_op, {self.images: images[index], self.labels: labels[index]})
       if time.monotonic() - last >= report_every:
         last = time.monotonic()
-        print(f'{self.spec.name} classifier: step {step + 1}/{steps} '
+        print(f'{self.spec.label} classifier: step {step + 1}/{steps} '
               f'({last - started:.0f} s)', flush=True)
 
   def _save(self, cache_dir, description):
@@ -210,7 +215,7 @@ class ImageClassifier:
 
 
 def _train_in_child(spec, cache_dir, train_steps):
-  """Train and cache ``spec``'s classifier in ``python -m engine.quality`` with the fixed threads."""
+  """Train and cache ``spec``'s classifier in ``python -m graphgan.engine.quality`` with the fixed threads."""
   try:
     os.makedirs(cache_dir, exist_ok=True)    # an unusable cache fails before the training
   except OSError as error:
@@ -220,10 +225,10 @@ def _train_in_child(spec, cache_dir, train_steps):
   logging.info('Training the %s quality classifier, once per machine (%d Adam steps on the '
                'embedded set in a child process with %d CPU threads; it scores the samples in '
                'the sample-quality report; a few minutes on a 2-core CPU). It is cached in %s.',
-               spec.name, train_steps, CLASSIFIER_THREADS, cache_dir)
+               spec.label, train_steps, CLASSIFIER_THREADS, cache_dir)
   started = time.monotonic()
-  child = subprocess.Popen([sys.executable, '-m', 'engine.quality', spec.name, cache_dir,
-                            str(train_steps)], env=env, stdout=subprocess.PIPE,
+  child = subprocess.Popen(module_command('graphgan.engine.quality', spec.name, cache_dir,
+                                          str(train_steps)), env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
   output = []
   for line in child.stdout:             # the child's progress lines, as they come
@@ -237,7 +242,7 @@ def _train_in_child(spec, cache_dir, train_steps):
     if code == CACHE_UNWRITABLE:
       raise _cache_error(last)
     raise RuntimeError(f'training the {spec.name} classifier failed (exit {code}): {last}')
-  logging.info('Trained the %s quality classifier in %.0f s; cached in %s', spec.name,
+  logging.info('Trained the %s quality classifier in %.0f s; cached in %s', spec.label,
                time.monotonic() - started, cache_dir)
 
 
@@ -354,7 +359,7 @@ def sample_quality_report(model, sess, samples=EVAL_SAMPLES):
 
 
 def main(argv):
-  """``python -m engine.quality SPEC_NAME CACHE_DIR TRAIN_STEPS``: train and cache (the child)."""
+  """``python -m graphgan.engine.quality SPEC_NAME CACHE_DIR TRAIN_STEPS``: train and cache (the child)."""
   name, cache_dir, train_steps = argv
   spec = {s.name: s for s in SPECS.values()}[name]
   try:

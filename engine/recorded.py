@@ -41,10 +41,10 @@ import tempfile
 
 import numpy as np
 
-from engine import loop, registry
-from engine.compat import tf
-from engine.config import make_config
-from engine.errors import UserError
+from graphgan.engine import loop, registry
+from graphgan.engine.compat import module_command, tf
+from graphgan.engine.config import make_config
+from graphgan.engine.errors import UserError
 
 DEFAULT_RTOL = 1e-4
 ATOL_OF_LARGEST = 1e-6
@@ -243,7 +243,7 @@ def measure_spread(out_path, command, log=print):
         env['ONEDNN_MAX_CPU_ISA'] = cap
       path = os.path.join(scratch, f'{cap}.json')
       log(f'replaying every configuration with oneDNN capped at {cap}')
-      done = subprocess.run([sys.executable, '-m', 'engine.recorded', path], env=env,
+      done = subprocess.run(module_command('graphgan.engine.recorded', path), env=env,
                             cwd=os.path.dirname(REPOSITORY_DIR), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, check=False)
       if done.returncode:

@@ -3,9 +3,9 @@
 Models register with ``@register`` when their module is imported; the registry imports them
 through the ``graphgan.models`` entry points (``engine.plugins``), never by name.
 """
-from engine import plugins
-from engine.config import config_class
-from engine.errors import UserError
+from graphgan.engine import plugins
+from graphgan.engine.config import config_class
+from graphgan.engine.errors import UserError
 
 _MODELS = {}
 

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from engine.errors import UserError
+from graphgan.engine.errors import UserError
 
 
 def physical_memory_bytes():
@@ -39,7 +39,7 @@ def check_array(what, shape, dtype=np.float32, hint=''):
 
 def check_graph_fits(graph, batch_size):
   """Variables (with room for two optimizer slots each) and one batch of every placeholder."""
-  from engine.compat import tf1  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.compat import tf1  # pylint: disable=import-outside-toplevel
   with graph.as_default():
     variables = tf1.global_variables()
     placeholders = [op.outputs[0] for op in graph.get_operations() if op.type == 'Placeholder']

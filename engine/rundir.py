@@ -18,7 +18,7 @@ import stat
 
 from absl import logging
 
-from engine.errors import UserError
+from graphgan.engine.errors import UserError
 
 LOCK = 'lock'
 FLAGS = 'flags.txt'

@@ -12,7 +12,7 @@ shape checks (trfl's ``update_target_variables`` shape):
 """
 import numpy as np
 
-from engine.compat import tf, tf1
+from graphgan.engine.compat import tf, tf1
 
 
 def optimizer_state(variables, optimizer):

@@ -13,9 +13,9 @@ graph mode ``tf.config.set_logical_device_configuration`` only works before the 
 """
 import collections
 
-from engine.compat import tf, tf1, UPDATE_OPS
-from engine.errors import UserError
-from engine.train_ops import apply_with_updates, mark_replica_update_ops
+from graphgan.engine.compat import tf, tf1, UPDATE_OPS
+from graphgan.engine.errors import UserError
+from graphgan.engine.train_ops import apply_with_updates, mark_replica_update_ops
 
 PARAMETER_DEVICE = '/cpu:0'
 _VARIABLE_OP_TYPES = {'Variable', 'VariableV2', 'VarHandleOp'}

@@ -8,8 +8,8 @@ import contextlib
 
 from absl import logging
 
-from engine.compat import tf, tf1, UPDATE_OPS
-from engine.errors import UserError
+from graphgan.engine.compat import tf, tf1, UPDATE_OPS
+from graphgan.engine.errors import UserError
 
 _OPTIMIZER_WRAPPERS = []   # innermost last; see wrap_optimizers
 

@@ -9,7 +9,7 @@ gradient through them includes the second-order terms.
 """
 import contextlib
 
-from engine.compat import tf, tf1
+from graphgan.engine.compat import tf, tf1
 
 # Keeps sqrt differentiable where a second moment is exactly zero (a unit whose gradient was
 # always 0); 1e-30 changes sqrt(v) by at most 1e-15, far below Adam's epsilon.

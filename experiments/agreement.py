@@ -16,7 +16,7 @@ import math
 import os
 import sys
 
-from experiments import report
+from graphgan.experiments import report
 
 RTOL = 1e-6
 ATOL = 1e-4
@@ -85,10 +85,10 @@ def compare_files(new_path, old_path):
 
 
 def main(argv):
-  """``python -m experiments.agreement NEW.json RECORDED.json|DIR``: the comparison alone (exit 1
+  """``python -m graphgan.experiments.agreement NEW.json RECORDED.json|DIR``: the comparison alone (exit 1
   if a value differs), e.g. for a campaign still training (bin/reproduce holds its runs dir)."""
   if len(argv) != 2:
-    sys.exit('usage: python -m experiments.agreement NEW.json RECORDED.json|DIR')
+    sys.exit('usage: python -m graphgan.experiments.agreement NEW.json RECORDED.json|DIR')
   try:
     lines, agree = compare_files(*argv)
   except (OSError, ValueError) as error:

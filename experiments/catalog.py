@@ -4,9 +4,9 @@ Numbers quoted from papers and books are the ones MISSION.md cites (sections C a
 """
 import functools
 
-from engine.errors import UserError
-from experiments import plots, references
-from experiments.spec import Column, Experiment, Published, Run
+from graphgan.engine.errors import UserError
+from graphgan.experiments import plots, references
+from graphgan.experiments.spec import Column, Experiment, Published, Run
 
 SEEDS_5 = (0, 1, 2, 3, 4)
 SEEDS_3 = (0, 1, 2)

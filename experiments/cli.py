@@ -10,9 +10,9 @@ import sys
 
 from absl import app, flags
 
-from engine.compat import thread_variables
-from engine.errors import UserError
-from experiments import catalog
+from graphgan.engine.compat import thread_variables
+from graphgan.engine.errors import UserError
+from graphgan.experiments import catalog
 
 flags.DEFINE_string('experiment', None, f'Experiment to run: {", ".join(catalog.EXPERIMENTS)}.')
 flags.DEFINE_bool('list', False, 'List the experiments with their runs and estimated CPU time '
@@ -47,7 +47,7 @@ def _thread_environment(threads):
 def list_experiments(names, runs_dir, retime):
   """One row per experiment, printed as soon as it is known: from the cached timings at once, a
   configuration not timed yet is timed first (a line says so)."""
-  from experiments import estimate  # pylint: disable=import-outside-toplevel
+  from graphgan.experiments import estimate  # pylint: disable=import-outside-toplevel
   rows = []
   print(f'{"experiment":<30} {"runs":>5} {"estimated CPU time":>20}', flush=True)
   for name in names:
@@ -61,7 +61,7 @@ def list_experiments(names, runs_dir, retime):
 
 def reproduce(name, runs_dir, results_dir, docs_dir):
   """Train (unless --notrain) and report one experiment; returns the failed runs' errors."""
-  from experiments import report, runner  # pylint: disable=import-outside-toplevel
+  from graphgan.experiments import report, runner  # pylint: disable=import-outside-toplevel
   experiment = catalog.get(name)
   if FLAGS.from_results:
     report.rewrite(experiment, results_dir, docs_dir,
@@ -83,7 +83,7 @@ def reproduce(name, runs_dir, results_dir, docs_dir):
 
 def compare(results_path, recorded_path):
   """Print whether ``results_path`` agrees with the recorded results; True if all of it does."""
-  from experiments import agreement  # pylint: disable=import-outside-toplevel
+  from graphgan.experiments import agreement  # pylint: disable=import-outside-toplevel
   try:
     lines, agree = agreement.compare_files(results_path, recorded_path)
   except (OSError, ValueError) as error:

@@ -14,9 +14,9 @@ import re
 
 import numpy as np
 
-from engine import registry
-from engine.errors import STOPPED_BY_SIGNAL
-from experiments import flagfiles
+from graphgan.engine import registry
+from graphgan.engine.errors import STOPPED_BY_SIGNAL
+from graphgan.experiments import flagfiles
 
 
 def read_losses(run_dir):
@@ -46,7 +46,7 @@ def training_seconds(run_dir):
   that was killed with its runs (whose attempts its ledger never booked). It leaves out each
   process's start-up before its first event; a file cut by a kill counts up to its last whole event.
   """
-  from engine.compat import tf, tf1   # pylint: disable=import-outside-toplevel
+  from graphgan.engine.compat import tf, tf1   # pylint: disable=import-outside-toplevel
   total = 0.0
   for path in glob.glob(os.path.join(run_dir, 'events.out.tfevents.*')):
     first = last = None

@@ -11,9 +11,9 @@ import os
 import tempfile
 import time
 
-from engine import loop
-from engine.gan import AlternatingGAN
-from experiments import runner
+from graphgan.engine import loop
+from graphgan.engine.gan import AlternatingGAN
+from graphgan.experiments import runner
 
 WARMUP_ITERATIONS = 2
 TIMED_ITERATIONS = 5

@@ -6,9 +6,9 @@ import os
 
 from absl import flags as absl_flags
 
-from engine import registry
-from engine.config import config_class, make_config
-from engine.errors import UserError
+from graphgan.engine import registry
+from graphgan.engine.config import config_class, make_config
+from graphgan.engine.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TYPES = {'int': int, 'float': float, 'bool': bool, 'str': str}

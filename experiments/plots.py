@@ -10,7 +10,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
 import numpy as np  # noqa: E402  pylint: disable=wrong-import-position
 
-from experiments import collect, snapshots  # noqa: E402  pylint: disable=wrong-import-position
+from graphgan.experiments import collect, snapshots  # noqa: E402  pylint: disable=wrong-import-position
 
 SCATTER_SAMPLES = 2500
 SNAPSHOTS = 5

@@ -1,5 +1,5 @@
 """Reference rows beside a table: what real data scores (floor), what an untrained model scores."""
-from engine import loop, quality
+from graphgan.engine import loop, quality
 
 
 def image_quality(experiment, planned_runs):

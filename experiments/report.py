@@ -10,8 +10,8 @@ import re
 
 import numpy as np
 
-from engine.errors import UserError
-from experiments import collect, plots
+from graphgan.engine.errors import UserError
+from graphgan.experiments import collect, plots
 
 MARK = 'generated: bin/reproduce --experiment={name}'
 

@@ -17,10 +17,10 @@ import subprocess
 import sys
 import time
 
-from engine.compat import thread_variables
-from engine.errors import STOPPED_BY_SIGNAL, UserError
-from experiments import collect, flagfiles
-from experiments.spec import SCHEDULE_FLAGS
+from graphgan.engine.compat import thread_variables
+from graphgan.engine.errors import STOPPED_BY_SIGNAL, UserError
+from graphgan.experiments import collect, flagfiles
+from graphgan.experiments.spec import SCHEDULE_FLAGS
 
 LEDGER = 'ledger.json'
 

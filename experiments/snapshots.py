@@ -6,10 +6,10 @@ the checkpoint holds; ``model.sample`` then draws from its fixed noise.
 """
 import os
 
-from engine import loop, registry
-from engine.compat import tf1
-from engine.config import make_config
-from experiments import collect, flagfiles
+from graphgan.engine import loop, registry
+from graphgan.engine.compat import tf1
+from graphgan.engine.config import make_config
+from graphgan.experiments import collect, flagfiles
 
 
 def pick(steps, count):

@@ -2,7 +2,7 @@
 import dataclasses
 from typing import Callable, Optional
 
-from engine.config import schedule_flags
+from graphgan.engine.config import schedule_flags
 
 # Flags that may change between invocations on one run directory (the engine refuses a re-run
 # whose other flags differ from the run's flags.txt).

@@ -1,6 +1,6 @@
 """Why a WGAN run does or does not learn: its critic and generator, checkpoint by checkpoint.
 
-``python -m experiments.wgan_diagnostics RUN_DIR [RUN_DIR ...]`` rebuilds each run's graph from
+``python -m graphgan.experiments.wgan_diagnostics RUN_DIR [RUN_DIR ...]`` rebuilds each run's graph from
 its ``flags.txt``, restores every kept checkpoint and prints, on one fixed real batch and fixed
 noise (learning phase 1, as in training):
 
@@ -17,12 +17,12 @@ import sys
 
 import numpy as np
 
-from engine import loop, registry
-from engine.compat import tf, tf1
-from engine.config import make_config
-from engine.data.source import draw_noise
-from engine.errors import UserError
-from experiments import collect, flagfiles
+from graphgan.engine import loop, registry
+from graphgan.engine.compat import tf, tf1
+from graphgan.engine.config import make_config
+from graphgan.engine.data.source import draw_noise
+from graphgan.engine.errors import UserError
+from graphgan.experiments import collect, flagfiles
 
 NUM = 256
 

@@ -17,11 +17,11 @@ import warnings
 import numpy as np
 from absl import logging
 
-from engine import quality
-from engine.compat import tf, keras, K
-from engine.config import TrainConfig, hparam
-from engine.model import Model
-from engine.registry import register
+from graphgan.engine import quality
+from graphgan.engine.compat import tf, keras, K
+from graphgan.engine.config import TrainConfig, hparam
+from graphgan.engine.model import Model
+from graphgan.engine.registry import register
 
 BATCH_NORM_CLASSES = {
     'v1': tf.compat.v1.keras.layers.BatchNormalization,   # never switches on ``trainable``

@@ -8,12 +8,12 @@ images (learning phase 1: batch statistics), MLPs for 2-D points. The engine bui
 """
 import dataclasses
 
-from engine import losses
-from engine.compat import tf1
-from engine.config import hparam
-from engine.gan import AlternatingGAN
-from engine.registry import register
-from models.networks import GANNetworkConfig, gan_networks
+from graphgan.engine import losses
+from graphgan.engine.compat import tf1
+from graphgan.engine.config import hparam
+from graphgan.engine.gan import AlternatingGAN
+from graphgan.engine.registry import register
+from graphgan.models.networks import GANNetworkConfig, gan_networks
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,9 +7,9 @@ The generator maps z to a 4x4 map and doubles it four times to 64x64x3 (tanh); t
 """
 import dataclasses
 
-from engine.compat import keras, tf
-from engine.config import TrainConfig, hparam
-from engine.errors import UserError
+from graphgan.engine.compat import keras, tf
+from graphgan.engine.config import TrainConfig, hparam
+from graphgan.engine.errors import UserError
 
 _NORMS = ('batch', 'layer', 'layer_per_pixel', 'none')
 LAYER_NORM_EPSILON = 1e-5   # the WGAN-GP authors' tflib/ops/layernorm.py

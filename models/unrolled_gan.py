@@ -14,15 +14,15 @@ import dataclasses
 
 import numpy as np
 
-from engine.compat import tf, tf1
-from engine.config import TrainConfig, hparam
-from engine.metrics import EVAL_SAMPLES, sample_mode_report
-from engine.model import Model
-from engine.registry import register
-from engine.snapshot import make_snapshot, network_state
-from engine.train_ops import build_train_op, step_counter
-from engine.unroll import adam_unroll
-from models.mixture_mlp import mlp_network
+from graphgan.engine.compat import tf, tf1
+from graphgan.engine.config import TrainConfig, hparam
+from graphgan.engine.metrics import EVAL_SAMPLES, sample_mode_report
+from graphgan.engine.model import Model
+from graphgan.engine.registry import register
+from graphgan.engine.snapshot import make_snapshot, network_state
+from graphgan.engine.train_ops import build_train_op, step_counter
+from graphgan.engine.unroll import adam_unroll
+from graphgan.models.mixture_mlp import mlp_network
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,14 +16,14 @@ Placeholders, towers, counters, feeds, samples and exports: ``engine/gan.py``.
 """
 import dataclasses
 
-from engine import losses
-from engine.compat import tf1
-from engine.config import hparam
-from engine.gan import AlternatingGAN
-from engine.registry import register
-from engine.train_ops import clip_op
-from engine.data.source import NOISE_DISTRIBUTIONS
-from models.networks import PROJECTION_NORMS, ImageNetworkConfig, dcgan_critic, dcgan_generator
+from graphgan.engine import losses
+from graphgan.engine.compat import tf1
+from graphgan.engine.config import hparam
+from graphgan.engine.gan import AlternatingGAN
+from graphgan.engine.registry import register
+from graphgan.engine.train_ops import clip_op
+from graphgan.engine.data.source import NOISE_DISTRIBUTIONS
+from graphgan.models.networks import PROJECTION_NORMS, ImageNetworkConfig, dcgan_critic, dcgan_generator
 
 
 @dataclasses.dataclass(frozen=True)

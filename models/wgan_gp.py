@@ -12,12 +12,12 @@ import dataclasses
 
 import numpy as np
 
-from engine import losses, penalties
-from engine.compat import tf1
-from engine.config import hparam
-from engine.gan import AlternatingGAN, Input
-from engine.registry import register
-from models.networks import GANNetworkConfig, gan_networks
+from graphgan.engine import losses, penalties
+from graphgan.engine.compat import tf1
+from graphgan.engine.config import hparam
+from graphgan.engine.gan import AlternatingGAN, Input
+from graphgan.engine.registry import register
+from graphgan.models.networks import GANNetworkConfig, gan_networks
 
 
 @dataclasses.dataclass(frozen=True)

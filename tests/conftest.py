@@ -1,11 +1,18 @@
-"""Test setup: the compat switch first; small configs shared by the tests."""
-import engine  # noqa: F401  (TF1 graph mode + Keras 2 before anything else imports TensorFlow)
+"""Test setup: this checkout as the package graphgan, the compat switch first; small configs and
+helpers shared by the tests."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'bin'))
+import _checkout  # noqa: E402,F401  pylint: disable=wrong-import-position  (graphgan = this checkout)
+import graphgan.engine  # noqa: E402,F401  (TF1 graph mode + Keras 2 before anything else imports TensorFlow)
 
 import pytest
 
-from engine import registry
-from engine.compat import tf
-from engine.config import make_config
+from graphgan.engine import registry
+from graphgan.engine.compat import tf
+from graphgan.engine.config import make_config
 
 # A WGAN small enough for a 2-core CPU: the documented algorithm, narrow networks, small batch.
 SMALL_WGAN = dict(batch_size=8, g_base_channels=4, d_base_channels=4, embedded_size=128,
@@ -89,3 +96,8 @@ def has_gpu():
 
 requires_gpu = pytest.mark.skipif(not has_gpu(), reason='needs an NVIDIA GPU; none is visible '
                                   'to TensorFlow on this machine')
+
+
+def python_command(code, *args):
+  """argv of ``python -c code args`` in a child that imports graphgan from this checkout."""
+  return [sys.executable, os.path.join(ROOT, 'bin', '_checkout.py'), '-c', code, *args]

@@ -63,7 +63,7 @@ def _child(request, out_path, err_path):
     for path in reversed(request['env'].get('PYTHONPATH', '').split(os.pathsep)):
       if path:       # a real process would have it on sys.path from the start
         sys.path.insert(0, path)
-    from engine import cli, faults  # pylint: disable=import-outside-toplevel
+    from graphgan.engine import cli, faults  # pylint: disable=import-outside-toplevel
     faults.configure(os.environ.get('GRAPHGAN_FAULT', ''))
     sys.argv = [os.path.join(ROOT, 'bin', request['tool'])] + request['args']
     try:
@@ -83,9 +83,10 @@ def _child(request, out_path, err_path):
 
 
 def _serve():
-  sys.path.insert(0, ROOT)
-  from engine import cli  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
-  import models  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+  sys.path.insert(0, os.path.join(ROOT, 'bin'))
+  import _checkout  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+  from graphgan.engine import cli  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+  import graphgan.models  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
   print('ready', flush=True)
   for line in sys.stdin:
     request = json.loads(line)

@@ -5,7 +5,8 @@ import os
 import subprocess
 import sys
 
-from experiments import agreement
+from graphgan.experiments import agreement
+from graphgan.engine.compat import module_command
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -102,8 +103,8 @@ def test_the_module_compares_two_files_alone(tmp_path):
   (tmp_path / 'w.json').write_text(json.dumps(rebuilt))
 
   def compare(new):
-    return subprocess.run([sys.executable, '-m', 'experiments.agreement', str(new),
-                           str(tmp_path / 'recorded')], capture_output=True, text=True,
+    return subprocess.run(module_command('graphgan.experiments.agreement', str(new),
+                                         str(tmp_path / 'recorded')), capture_output=True, text=True,
                           cwd=ROOT, check=False)
   same = compare(tmp_path / 'recorded' / 'w.json')
   assert same.returncode == 0 and 'wgan-seed1 at iteration 500: agrees' in same.stdout

@@ -392,9 +392,10 @@ def workspace(entry_points, tmp_path_factory):
 PLUGINS = {
     'raising_plugin.py': 'raise RuntimeError("the plugin refuses to load")\n',
     'broken_plugin.py': 'def broken(:\n  pass\n',
-    'clash_model.py': ('from engine.registry import register\nfrom engine.model import Model\n'
+    'clash_model.py': ('from graphgan.engine.registry import register\n'
+                       'from graphgan.engine.model import Model\n'
                        '@register("wgan")\nclass Again(Model):\n  pass\n'),
-    'clash_source.py': ('from engine.data import register_source\n'
+    'clash_source.py': ('from graphgan.engine.data import register_source\n'
                         '@register_source("shapes64")\ndef again(config, seed):\n  return None\n'),
 }
 

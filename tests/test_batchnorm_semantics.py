@@ -18,7 +18,7 @@ its 3-significant-digit display against the recorded text.
 import numpy as np
 import pytest
 
-from engine.compat import tf, tf1, keras, K
+from graphgan.engine.compat import tf, tf1, keras, K
 
 V1 = tf.compat.v1.keras.layers.BatchNormalization
 V2 = keras.layers.BatchNormalization

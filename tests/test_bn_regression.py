@@ -8,11 +8,11 @@ come from the data: inputs -3..0 have mean -1.5 and population variance 1.25, an
 import numpy as np
 import pytest
 
-from engine.compat import tf, tf1, keras
-from engine.config import make_config
-from engine.errors import UserError
-from engine.train_ops import check_update_ops_used
-from models.bn_regression import BnRegression, INPUTS, regression4_source
+from graphgan.engine.compat import tf, tf1, keras
+from graphgan.engine.config import make_config
+from graphgan.engine.errors import UserError
+from graphgan.engine.train_ops import check_update_ops_used
+from graphgan.models.bn_regression import BnRegression, INPUTS, regression4_source
 
 
 def build_model(**overrides):

@@ -6,9 +6,9 @@ import pytest
 from absl import flags
 
 from conftest import TINY_WGAN_FLAGS
-from engine import cli, registry
-from engine.config import TrainConfig, hparam, make_config
-from engine.errors import UserError
+from graphgan.engine import cli, registry
+from graphgan.engine.config import TrainConfig, hparam, make_config
+from graphgan.engine.errors import UserError
 
 PNG = b'\x89PNG\r\n\x1a\n'
 

@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from engine import cluster
-from engine.compat import tf1
-from engine.errors import UserError
+from graphgan.engine import cluster
+from graphgan.engine.compat import tf1
+from graphgan.engine.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN = os.path.join(ROOT, 'bin', 'train')
@@ -209,8 +209,8 @@ def test_sync_replicas_aggregates_one_gradient_per_worker_per_update(make_cluste
 
 def test_a_new_checkpoint_manager_keeps_the_older_checkpoints(tmp_path):
   """A resumed run (or a restarted chief) must not orphan the checkpoints written before it."""
-  from engine import checkpoint  # pylint: disable=import-outside-toplevel
-  from engine.compat import tf  # pylint: disable=import-outside-toplevel
+  from graphgan.engine import checkpoint  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.compat import tf  # pylint: disable=import-outside-toplevel
   run_dir = str(tmp_path)
   for steps in ((1, 2), (3,)):
     with tf.Graph().as_default():

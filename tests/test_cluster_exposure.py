@@ -14,8 +14,10 @@ import sys
 
 import pytest
 
-from engine import cluster
-from engine.errors import UserError
+from graphgan.engine import cluster
+from graphgan.engine.errors import UserError
+
+from conftest import python_command
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN = os.path.join(ROOT, 'bin', 'train')
@@ -144,8 +146,8 @@ def test_the_acknowledgement_flag_gets_past_the_guard_on_the_command_line(tmp_pa
 
 _SERVE = '''
 import sys, time
-import engine
-from engine.compat import tf1
+import graphgan.engine
+from graphgan.engine.compat import tf1
 spec = tf1.train.ClusterSpec({"ps": ["127.0.0.1:%s"], "worker": ["127.0.0.1:%s"]})
 tf1.train.Server(spec, job_name="ps", task_index=0)
 print("serving", flush=True)
@@ -176,8 +178,8 @@ def test_a_task_server_listens_on_every_interface_whatever_its_host(tmp_path):
       probe.bind(('127.0.0.1', 0))
       ports.append(probe.getsockname()[1])
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', OMP_NUM_THREADS='1')
-  server = subprocess.Popen(['timeout', '-s', 'KILL', '150', sys.executable, '-c',
-                             _SERVE % tuple(ports)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+  server = subprocess.Popen(['timeout', '-s', 'KILL', '150'] + python_command(
+                             _SERVE % tuple(ports)), cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, start_new_session=True)
   try:
     assert server.stdout.readline().strip() == 'serving'

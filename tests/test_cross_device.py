@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from engine import recorded
+from graphgan.engine import recorded
 
 from conftest import requires_gpu
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.config import TrainConfig, make_config
-from engine.data import make_source
-from engine.data.loaders import ChunkedSampler, NpzReader
-from engine.data.shapes import CLASS_NAMES, shape_images
-from engine.errors import UserError
+from graphgan.engine.config import TrainConfig, make_config
+from graphgan.engine.data import make_source
+from graphgan.engine.data.loaders import ChunkedSampler, NpzReader
+from graphgan.engine.data.shapes import CLASS_NAMES, shape_images
+from graphgan.engine.errors import UserError
 
 
 def _config(**overrides):

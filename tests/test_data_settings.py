@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from engine import registry
-from engine.config import as_flag_lines, fixed_on_resume, make_config
-from engine.data import make_source
-from engine.errors import UserError
+from graphgan.engine import registry
+from graphgan.engine.config import as_flag_lines, fixed_on_resume, make_config
+from graphgan.engine.data import make_source
+from graphgan.engine.errors import UserError
 
 POINT_MODELS = ['unrolled_gan', 'wgan_gp', 'lsgan']
 

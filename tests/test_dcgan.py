@@ -3,10 +3,10 @@ resume (its bad inputs: tests/test_bad_inputs.py)."""
 import numpy as np
 import pytest
 
-from engine import loop
-from engine.config import make_config
-from engine.data import make_source
-from models.dcgan import DCGAN, format_progress
+from graphgan.engine import loop
+from graphgan.engine.config import make_config
+from graphgan.engine.data import make_source
+from graphgan.models.dcgan import DCGAN, format_progress
 
 
 def test_progress_line_is_the_books_format():

@@ -4,11 +4,11 @@ order (the fix for the critic's unordered real/fake BatchNormalization updates).
 import numpy as np
 import pytest
 
-from engine import loop, registry
-from engine.checkpoint import read_variables
-from engine.compat import tf, tf1, keras
-from engine.config import make_config
-from engine.network import KerasNetwork
+from graphgan.engine import loop, registry
+from graphgan.engine.checkpoint import read_variables
+from graphgan.engine.compat import tf, tf1, keras
+from graphgan.engine.config import make_config
+from graphgan.engine.network import KerasNetwork
 
 QUIET = dict(summary_every_steps=0, sample_every_steps=0, log_every_steps=1000,
              export_every_epochs=0)

@@ -10,12 +10,12 @@ import pickle
 import numpy as np
 import pytest
 
-from engine import checkpoint
-from engine.compat import tf, tf1, keras, K
-from engine.data.glyphs import load_mnist_npz
-from engine.data.loaders import NpzReader
-from engine.data.source import ArraySampler
-from engine.errors import UserError
+from graphgan.engine import checkpoint
+from graphgan.engine.compat import tf, tf1, keras, K
+from graphgan.engine.data.glyphs import load_mnist_npz
+from graphgan.engine.data.loaders import NpzReader
+from graphgan.engine.data.source import ArraySampler
+from graphgan.engine.errors import UserError
 
 
 class _Payload:

@@ -6,7 +6,7 @@ import os
 import pytest
 from absl import flags
 
-from engine import cli, registry
+from graphgan.engine import cli, registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(glob.glob(os.path.join(ROOT, 'flags', '*.cfg')))

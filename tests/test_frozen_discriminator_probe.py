@@ -9,8 +9,8 @@ setting the frozen BN's moving statistics to absurd values and watching whether 
 import numpy as np
 import pytest
 
-from engine.compat import tf, tf1, keras, K
-from models.dcgan import BATCH_NORM_CLASSES, build_compiled_models, make_keras_functions
+from graphgan.engine.compat import tf, tf1, keras, K
+from graphgan.models.dcgan import BATCH_NORM_CLASSES, build_compiled_models, make_keras_functions
 
 EPSILON = 0.001
 MOVING_MEAN, MOVING_VARIANCE = 10.0, 4.0

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from engine.config import make_config
-from engine.data import make_source
-from engine.data.glyphs import NUM_CLASSES, generate_glyphs, load_mnist_npz
-from engine.errors import UserError
-from models.dcgan import DCGAN
+from graphgan.engine.config import make_config
+from graphgan.engine.data import make_source
+from graphgan.engine.data.glyphs import NUM_CLASSES, generate_glyphs, load_mnist_npz
+from graphgan.engine.errors import UserError
+from graphgan.models.dcgan import DCGAN
 
 
 def test_glyphs_are_deterministic_balanced_uint8_28x28x1():

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from engine import loop, recorded, registry
-from engine.compat import tf1
+from graphgan.engine import loop, recorded, registry
+from graphgan.engine.compat import tf1
 
 from conftest import requires_gpu
 

@@ -3,9 +3,9 @@ can run for its dtypes (``engine/devices.py``, read from this CUDA build's kerne
 nothing is silently soft-placed on the host when the same command runs on a GPU."""
 import pytest
 
-from engine import devices, loop, registry
-from engine.compat import tf, tf1
-from engine.config import make_config
+from graphgan.engine import devices, loop, registry
+from graphgan.engine.compat import tf, tf1
+from graphgan.engine.config import make_config
 
 
 def test_the_kernel_registry_of_this_build_holds_gpu_kernels():

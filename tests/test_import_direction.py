@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from conftest import python_command
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYERS = ('engine', 'models', 'experiments')   # a package may import only those before it
 
@@ -36,6 +38,7 @@ def _imports(path, modules):
     else:
       continue
     for name in names:
+      name = name[len('graphgan.'):] if name.startswith('graphgan.') else name
       while name and name not in modules:
         name = name.rpartition('.')[0]
       if name:
@@ -99,11 +102,12 @@ def test_imports_point_from_experiments_to_models_to_engine():
 
 
 def test_engine_loads_models_and_benchmarks_through_entry_points():
-  code = ('import sys, engine; from engine import bench, registry, data; '
-          'assert "models" not in sys.modules and "experiments" not in sys.modules; '
-          'assert "wgan" in registry.names() and "models.wgan" in sys.modules; '
-          'assert "experiments" not in sys.modules; '
+  code = ('import sys, graphgan.engine; from graphgan.engine import bench, registry, data; '
+          'assert "graphgan.models" not in sys.modules; '
+          'assert "graphgan.experiments" not in sys.modules; '
+          'assert "wgan" in registry.names() and "graphgan.models.wgan" in sys.modules; '
+          'assert "graphgan.experiments" not in sys.modules; '
           'assert {"wgan", "unrolled_gan"} <= set(bench.names()); print("ok")')
-  done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
+  done = subprocess.run(python_command(code), cwd=ROOT, capture_output=True, text=True,
                         timeout=None, check=False)
   assert done.stdout.strip() == 'ok', done.stderr[-2000:]

@@ -7,9 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
-from engine import checkpoint, loop, registry, rundir
-from engine.crashtest import compare_run_dirs
-from engine.errors import NonFiniteError, UserError
+from graphgan.engine import checkpoint, loop, registry, rundir
+from graphgan.engine.crashtest import compare_run_dirs
+from graphgan.engine.errors import NonFiniteError, UserError
 
 WGAN = registry.get('wgan')
 

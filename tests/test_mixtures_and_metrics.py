@@ -4,12 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from engine.config import make_config
-from engine.data import make_source, source_names
-from engine.data.mixtures import MixtureSampler, grid_centers, ring_centers
-from engine import metrics
-from engine.metrics import mode_metrics
-from models.unrolled_gan import UnrolledGAN
+from graphgan.engine.config import make_config
+from graphgan.engine.data import make_source, source_names
+from graphgan.engine.data.mixtures import MixtureSampler, grid_centers, ring_centers
+from graphgan.engine import metrics
+from graphgan.engine.metrics import mode_metrics
+from graphgan.models.unrolled_gan import UnrolledGAN
 
 
 def test_ring_has_eight_distinct_centres_on_the_circle():

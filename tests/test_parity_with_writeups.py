@@ -11,10 +11,10 @@ lists them, and names the difference it allows and why.
 import numpy as np
 import pytest
 
-from engine import loop, registry
-from engine.compat import K, keras, tf, tf1
-from engine.config import make_config
-from engine.data import make_source
+from graphgan.engine import loop, registry
+from graphgan.engine.compat import K, keras, tf, tf1
+from graphgan.engine.config import make_config
+from graphgan.engine.data import make_source
 
 ITERATIONS = 20
 QUIET = dict(summary_every_steps=0, sample_every_steps=0, log_every_steps=100000,
@@ -267,7 +267,7 @@ def test_dcgan_matches_the_books_loop(tmp_path, bn):
   draws ``randint`` batches of MNIST and ``np.random.normal`` noise) in the book's order. No
   difference allowed: every weight and every BatchNormalization statistic is bit-identical.
   """
-  from models.dcgan import BATCH_NORM_CLASSES, IMAGE_SHAPE  # pylint: disable=import-outside-toplevel
+  from graphgan.models.dcgan import BATCH_NORM_CLASSES, IMAGE_SHAPE  # pylint: disable=import-outside-toplevel
   initial, built = _graphgan('dcgan', tmp_path / 'run', bn=bn)
   config = built.config
   _train_graphgan(built)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from engine import losses, penalties
-from engine.compat import keras, tf, tf1
-from models.networks import dcgan_critic
+from graphgan.engine import losses, penalties
+from graphgan.engine.compat import keras, tf, tf1
+from graphgan.models.networks import dcgan_critic
 
 
 def _run(fetches, feed=None, graph=None):

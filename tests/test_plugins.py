@@ -13,14 +13,14 @@ import dataclasses
 
 import numpy as np
 
-from engine import losses
-from engine.compat import tf1
-from engine.config import hparam
-from engine.data import register_source
-from engine.data.mixtures import MixtureSampler
-from engine.gan import AlternatingGAN
-from engine.registry import register
-from models.networks import GANNetworkConfig, gan_networks
+from graphgan.engine import losses
+from graphgan.engine.compat import tf1
+from graphgan.engine.config import hparam
+from graphgan.engine.data import register_source
+from graphgan.engine.data.mixtures import MixtureSampler
+from graphgan.engine.gan import AlternatingGAN
+from graphgan.engine.registry import register
+from graphgan.models.networks import GANNetworkConfig, gan_networks
 
 
 @dataclasses.dataclass(frozen=True)

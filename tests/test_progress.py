@@ -5,7 +5,7 @@ import time
 
 from absl import logging
 
-from engine import loop
+from graphgan.engine import loop
 
 
 def test_a_line_is_due_at_the_first_step_by_count_by_time_and_at_the_end(monkeypatch):

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from engine import recorded, registry
+from graphgan.engine import recorded, registry
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

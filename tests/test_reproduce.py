@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from engine import cli
-from experiments import catalog, estimate, flagfiles, plots, report, runner
+from graphgan.engine import cli
+from graphgan.experiments import catalog, estimate, flagfiles, plots, report, runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAG_FILES = sorted(f for f in os.listdir(os.path.join(ROOT, 'flags')) if f.endswith('.cfg'))
@@ -245,8 +245,8 @@ def test_page_section_between_markers_is_replaced_and_the_rest_kept(tmp_path):
 
 def test_training_time_counts_every_process_of_a_run_also_a_killed_one(tmp_path):
   """A campaign killed with its runs never books their attempts; the event files still hold them."""
-  from engine.compat import tf, tf1   # pylint: disable=import-outside-toplevel
-  from experiments import collect   # pylint: disable=import-outside-toplevel
+  from graphgan.engine.compat import tf, tf1   # pylint: disable=import-outside-toplevel
+  from graphgan.experiments import collect   # pylint: disable=import-outside-toplevel
   for index, (start, end) in enumerate([(100.0, 130.0), (500.0, 510.5)]):
     # One event file per bin/train process (TFRecords of Event protos, as a FileWriter writes).
     with tf.io.TFRecordWriter(str(tmp_path / f'events.out.tfevents.{index}.vm')) as writer:

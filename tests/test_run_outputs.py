@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import loop, registry
-from engine.compat import tf1
-from engine.config import make_config
+from graphgan.engine import loop, registry
+from graphgan.engine.compat import tf1
+from graphgan.engine.config import make_config
 
 from conftest import SMALL_WGAN
 

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from engine.quality import GlyphClassifier, frechet_distance, held_out_glyphs, sample_quality
+from graphgan.engine.quality import GlyphClassifier, frechet_distance, held_out_glyphs, sample_quality
 
 
 def test_frechet_distance_of_known_gaussians():

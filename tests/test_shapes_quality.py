@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import TINY_WGAN_FLAGS
-from engine import loop, quality, registry
+from conftest import TINY_WGAN_FLAGS, python_command
+from graphgan.engine import loop, quality, registry
 
 TEST_TRAIN_STEPS = 150
 
@@ -35,9 +35,10 @@ def measure(cache_dir, monkeypatch):
 def test_classifier_is_the_same_whichever_process_trains_it(tmp_path):
   """Two processes, one with 1 TensorFlow thread, the other with 2 and a training graph built
   first: identical weights (trained in-process, their thread pools would make them differ)."""
-  code = ('import sys, hashlib, numpy as np, engine; from engine import quality\n'
+  code = ('import sys, hashlib, numpy as np, graphgan.engine; from graphgan.engine import quality\n'
           'if sys.argv[1] == "after_a_session":\n'
-          '  from engine import loop, registry; from engine.config import make_config\n'
+          '  from graphgan.engine import loop, registry\n'
+          '  from graphgan.engine.config import make_config\n'
           '  wgan = registry.get("wgan")\n'
           '  config = make_config(wgan.Config, dict(batch_size=8, g_base_channels=4, '
           'd_base_channels=4, embedded_size=128, run_dir=sys.argv[2]))\n'
@@ -45,7 +46,7 @@ def test_classifier_is_the_same_whichever_process_trains_it(tmp_path):
           'c = quality.ImageClassifier(quality.SHAPES, sys.argv[2], train_steps=20)\n'
           'print(hashlib.md5(b"".join(np.asarray(v).tobytes() '
           'for v in c.sess.run(c.params).values())).hexdigest())\n')
-  digests = [subprocess.run([sys.executable, '-c', code, mode, str(tmp_path / mode)],
+  digests = [subprocess.run(python_command(code, mode, str(tmp_path / mode)),
                             capture_output=True, text=True, timeout=None, check=True,
                             env=dict(os.environ, TF_NUM_INTRAOP_THREADS=threads,
                                      TF_NUM_INTEROP_THREADS=threads, OMP_NUM_THREADS=threads)
@@ -117,7 +118,7 @@ def _config(run_dir, **overrides):
 @pytest.mark.parametrize('model_name', ['wgan', 'wgan_gp'])
 def test_image_models_report_quality_from_fixed_noise_without_new_ops(model_name, measure,
                                                                       tmp_path):
-  from engine.config import make_config  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.config import make_config  # pylint: disable=import-outside-toplevel
   model_cls = registry.get(model_name)
   session = loop.Session(model_cls, make_config(model_cls.Config, _config(tmp_path)))
   try:
@@ -136,7 +137,7 @@ def test_image_models_report_quality_from_fixed_noise_without_new_ops(model_name
 
 
 def test_wgan_quality_rows_are_identical_after_a_resume(measure, tmp_path):
-  from engine.config import make_config  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.config import make_config  # pylint: disable=import-outside-toplevel
   wgan = registry.get('wgan')
 
   def rows(run_dir, chunks):

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from engine.compat import tf, tf1
-from engine.snapshot import DeviceSnapshot, VariableSnapshot, network_state, optimizer_state
+from graphgan.engine.compat import tf, tf1
+from graphgan.engine.snapshot import DeviceSnapshot, VariableSnapshot, network_state, optimizer_state
 
 
 def _graph_with_adam():

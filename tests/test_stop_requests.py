@@ -8,13 +8,15 @@ import sys
 import textwrap
 import time
 
+from conftest import python_command
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LONG_STEP = textwrap.dedent('''
     import time
-    import engine
-    from engine.compat import tf, tf1
-    from engine.loop import _StopRequests
+    import graphgan.engine
+    from graphgan.engine.compat import tf, tf1
+    from graphgan.engine.loop import _StopRequests
     x = tf1.placeholder(tf.float32, (800, 800))
     import sys
     steps = int(sys.argv[1])
@@ -31,7 +33,7 @@ LONG_STEP = textwrap.dedent('''
 
 def _long_step(matmuls):
   """A process whose one ``sess.run`` is ``matmuls`` 800x800 matrix products (~1 GFLOP each)."""
-  return subprocess.Popen([sys.executable, '-c', LONG_STEP, str(matmuls)], cwd=ROOT,
+  return subprocess.Popen(python_command(LONG_STEP, str(matmuls)), cwd=ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from absl import flags
 
-from engine import cli, recorded, registry
-from engine.compat import tf1
-from engine.config import make_config
+from graphgan.engine import cli, recorded, registry
+from graphgan.engine.compat import tf1
+from graphgan.engine.config import make_config
 from tests.unrolled_helpers import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -2,18 +2,18 @@
 import numpy as np
 import pytest
 
-import models.wgan as wgan
-import models.wgan_gp as wgan_gp
-from engine.compat import tf, tf1, keras
-from engine.config import make_config
-from engine.errors import UserError
-from engine.loop import Session
-from engine.network import KerasNetwork, VariableScopeNetwork
-from engine.towers import (build_towers, check_towers, devices, gpu_count, session_config,
+import graphgan.models.wgan as wgan
+import graphgan.models.wgan_gp as wgan_gp
+from graphgan.engine.compat import tf, tf1, keras
+from graphgan.engine.config import make_config
+from graphgan.engine.errors import UserError
+from graphgan.engine.loop import Session
+from graphgan.engine.network import KerasNetwork, VariableScopeNetwork
+from graphgan.engine.towers import (build_towers, check_towers, devices, gpu_count, session_config,
                            tower_grads)
-from engine.towers_bench import bench_towers
-from engine.train_ops import apply_with_updates, check_update_ops_used
-from models.bn_regression import BnRegression
+from graphgan.engine.towers_bench import bench_towers
+from graphgan.engine.train_ops import apply_with_updates, check_update_ops_used
+from graphgan.models.bn_regression import BnRegression
 
 BATCH = 8   # 2B with B = 4 per tower
 requires_cpu_towers = pytest.mark.skipif(gpu_count() >= 2, reason='GPUs present: towers use them')

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from engine.compat import tf, tf1
-from engine.config import make_config
-from engine.data.mixtures import MixtureSampler, ring_centers
-from engine.errors import UserError
-from models.mixture_mlp import mlp_network
-from models.unrolled_gan import UnrolledGAN
+from graphgan.engine.compat import tf, tf1
+from graphgan.engine.config import make_config
+from graphgan.engine.data.mixtures import MixtureSampler, ring_centers
+from graphgan.engine.errors import UserError
+from graphgan.models.mixture_mlp import mlp_network
+from graphgan.models.unrolled_gan import UnrolledGAN
 from tests.unrolled_helpers import TINY, build_model
 
 
@@ -280,8 +280,8 @@ def test_adam_unroll_values_equal_real_adam_steps():
   graph, sess, model = build_model(unroll_steps=3, unroll_mode='differentiable')
   with graph.as_default():
     variables = model.discriminator.trainable_variables
-    from engine.unroll import adam_unroll  # pylint: disable=import-outside-toplevel
-    from models.unrolled_gan import discriminator_loss  # pylint: disable=import-outside-toplevel
+    from graphgan.engine.unroll import adam_unroll  # pylint: disable=import-outside-toplevel
+    from graphgan.models.unrolled_gan import discriminator_loss  # pylint: disable=import-outside-toplevel
 
     def loss_at(params):
       with model.discriminator.substitution.substitute(variables, params):

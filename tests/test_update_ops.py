@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from engine.compat import tf, tf1, keras, UPDATE_OPS
-from engine.errors import UserError
-from engine.network import KerasNetwork, ScopeNetwork, VariableScopeNetwork
-from engine.train_ops import (build_train_op, check_update_ops_used, mark_replica_update_ops,
+from graphgan.engine.compat import tf, tf1, keras, UPDATE_OPS
+from graphgan.engine.errors import UserError
+from graphgan.engine.network import KerasNetwork, ScopeNetwork, VariableScopeNetwork
+from graphgan.engine.train_ops import (build_train_op, check_update_ops_used, mark_replica_update_ops,
                               step_counter)
 
 

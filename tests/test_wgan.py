@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from engine import checkpoint, loop, registry
-from engine.compat import tf1
-from engine.data import make_source
-from engine.errors import UserError
+from graphgan.engine import checkpoint, loop, registry
+from graphgan.engine.compat import tf1
+from graphgan.engine.data import make_source
+from graphgan.engine.errors import UserError
 
 WGAN = registry.get('wgan')
 

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from engine import loop, registry
-from engine.config import make_config
-from experiments import collect, wgan_diagnostics
+from graphgan.engine import loop, registry
+from graphgan.engine.config import make_config
+from graphgan.experiments import collect, wgan_diagnostics
+from graphgan.engine.compat import module_command
 
 from conftest import SMALL_WGAN
 
@@ -49,7 +50,7 @@ def test_a_checkpoint_retired_while_reading_is_skipped(run_dir, monkeypatch, cap
 
 
 def test_a_directory_that_is_not_a_wgan_run_is_one_line(tmp_path):
-  result = subprocess.run([sys.executable, '-m', 'experiments.wgan_diagnostics', str(tmp_path)],
+  result = subprocess.run(module_command('graphgan.experiments.wgan_diagnostics', str(tmp_path)),
                           capture_output=True, text=True, cwd=ROOT, check=False,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
   assert result.returncode == 1

@@ -2,14 +2,14 @@
 import numpy as np
 import pytest
 
-from engine.compat import keras, tf, tf1
-from engine.config import make_config
-from engine.data import ArraySampler
-from engine.errors import UserError
-from engine import loop
-from engine.train_ops import check_update_ops_used
-from models.networks import dcgan_critic
-from models.wgan_gp import WganGp, WganGpConfig
+from graphgan.engine.compat import keras, tf, tf1
+from graphgan.engine.config import make_config
+from graphgan.engine.data import ArraySampler
+from graphgan.engine.errors import UserError
+from graphgan.engine import loop
+from graphgan.engine.train_ops import check_update_ops_used
+from graphgan.models.networks import dcgan_critic
+from graphgan.models.wgan_gp import WganGp, WganGpConfig
 
 
 def _points(seed=0):

@@ -1,8 +1,8 @@
 """Small unrolled_gan graphs for the tests (not finalized, so op growth can be measured)."""
-from engine.compat import tf, tf1, keras
-from engine.config import make_config
-from engine.data import make_source
-from models.unrolled_gan import UnrolledGAN
+from graphgan.engine.compat import tf, tf1, keras
+from graphgan.engine.config import make_config
+from graphgan.engine.data import make_source
+from graphgan.models.unrolled_gan import UnrolledGAN
 
 TINY = dict(batch_size=16, z_dim=4, generator_hidden_units=8, discriminator_hidden_units=8,
             eval_every_steps=0)

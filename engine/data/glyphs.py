@@ -11,9 +11,9 @@ import os
 
 import numpy as np
 
-from engine.data.registry import register_source
-from engine.data.source import ArraySampler
-from engine.errors import UserError
+from graphgan.engine.data.registry import register_source
+from graphgan.engine.data.source import ArraySampler
+from graphgan.engine.errors import UserError
 
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10

@@ -11,9 +11,9 @@ import stat
 
 import numpy as np
 
-from engine.data.registry import register_source
-from engine.data.source import Sampler, check_order
-from engine.errors import UserError
+from graphgan.engine.data.registry import register_source
+from graphgan.engine.data.source import Sampler, check_order
+from graphgan.engine.errors import UserError
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
 ARRAY_KEYS = ('images', 'x_train', 'x')

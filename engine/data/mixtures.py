@@ -7,10 +7,10 @@ import dataclasses
 
 import numpy as np
 
-from engine.config import hparam
-from engine.data.registry import register_source
-from engine.data.source import Sampler
-from engine.errors import UserError
+from graphgan.engine.config import hparam
+from graphgan.engine.data.registry import register_source
+from graphgan.engine.data.source import Sampler
+from graphgan.engine.errors import UserError
 
 RING_RADIUS = 1.0    # PacGAN / paper code: centres on the unit circle
 RING_STD = 0.01      # PacGAN: variance 1e-4

@@ -10,8 +10,8 @@ A source owns its settings: ``register_source(name, settings=Dataclass)`` declar
 """
 import dataclasses
 
-from engine.data.source import SubsetSampler
-from engine.errors import UserError
+from graphgan.engine.data.source import SubsetSampler
+from graphgan.engine.errors import UserError
 
 _SOURCES = {}
 _SETTINGS = {}

@@ -8,11 +8,11 @@ import dataclasses
 
 import numpy as np
 
-from engine import resources
-from engine.config import hparam
-from engine.data.loaders import to_unit_range
-from engine.data.registry import register_source
-from engine.data.source import ArraySampler
+from graphgan.engine import resources
+from graphgan.engine.config import hparam
+from graphgan.engine.data.loaders import to_unit_range
+from graphgan.engine.data.registry import register_source
+from graphgan.engine.data.source import ArraySampler
 
 CLASS_NAMES = ('disc', 'square', 'triangle', 'ring')
 NUM_CLASSES = len(CLASS_NAMES)

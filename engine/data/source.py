@@ -7,7 +7,7 @@ state) as JSON-able ``state()`` so a resumed run continues exactly where it stop
 """
 import numpy as np
 
-from engine.errors import UserError
+from graphgan.engine.errors import UserError
 
 
 NOISE_DISTRIBUTIONS = ('normal', 'uniform')

@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 
-from engine.compat import tf, tf1, keras
-from engine.config import make_config
-from engine.data import make_source
-from models.unrolled_gan import UnrolledGAN
+from graphgan.engine.compat import tf, tf1, keras
+from graphgan.engine.config import make_config
+from graphgan.engine.data import make_source
+from graphgan.models.unrolled_gan import UnrolledGAN
 
 CLOCKS = {'cpu': time.process_time, 'wall': time.perf_counter}
 clock = CLOCKS['cpu']

@@ -9,9 +9,9 @@ All three run on the same graph, networks, batch and data in one process, interl
 """
 import numpy as np
 
-from engine import checkpoint, loop, rundir, timing
-from engine.config import make_config
-from models.wgan import WGAN
+from graphgan.engine import checkpoint, loop, rundir, timing
+from graphgan.engine.config import make_config
+from graphgan.models.wgan import WGAN
 
 
 def _documented_iteration(model, sess):
