@@ -367,29 +367,30 @@ def _sample_main():
   from graphgan.engine import checkpoint, images, loop, rundir  # pylint: disable=import-outside-toplevel
   if FLAGS['run_dir'].present:
     model_cls, config = _config_from_run_dir(FLAGS.run_dir)
-    weights = FLAGS.weights or _newest_export(FLAGS.run_dir, FLAGS.network)
   else:
     model_cls, config = config_from_flags()
-    weights = FLAGS.weights
-    if not weights:
+    if not FLAGS.weights:
       raise UserError('--weights is required (or --run_dir=DIR: sample a run\'s newest export '
                       'with the settings in its flags.txt)')
   out = output_path(FLAGS.out, '--out')
   session = loop.Session(model_cls, config)
   try:
-    session.prepare()
-    exports = session.model.keras_exports()
-    if FLAGS.network not in exports:
-      raise UserError(f'--network={FLAGS.network!r}: model {model_cls.name} exports '
+    model = session.model
+    network = FLAGS.network or model.sample_export
+    exports = model.keras_exports()
+    if network not in exports:
+      raise UserError(f'--network={network!r}: model {model_cls.name} exports '
                       f'{", ".join(exports) or "no Keras networks"}')
-    if FLAGS.network != model_cls.sample_export:
-      raise UserError(f'--network={FLAGS.network}: model {model_cls.name} draws its samples with '
-                      f'its {model_cls.sample_export!r} network; weights of {FLAGS.network!r} '
+    if network != model.sample_export:
+      raise UserError(f'--network={network}: model {model_cls.name} draws its samples with '
+                      f'its {model.sample_export!r} network; weights of {network!r} '
                       'would leave it untrained (the picture would be noise)')
+    weights = FLAGS.weights or _newest_export(FLAGS.run_dir, network)
+    session.prepare()
     with session.graph.as_default():
-      checkpoint.load_keras_weights(exports[FLAGS.network], weights)
-      samples = session.model.sample(session.sess, FLAGS.num_samples)
-    sample_kind = session.model.sample_kind
+      checkpoint.load_keras_weights(exports[network], weights)
+      samples = model.sample(session.sess, FLAGS.num_samples)
+    sample_kind = model.sample_kind
   finally:
     session.close()
   data, _ = images.sample_png(samples, sample_kind, os.path.basename(weights))
@@ -472,8 +473,9 @@ def output_path(path, flag):
 def sample_entry_point():
   flags.DEFINE_string('weights', None, 'HDF5 weights written by a run (weights/g_<e>epoch.h5); '
                       'with --run_dir, default: the run\'s newest export.')
-  flags.DEFINE_string('network', 'g', 'Which exported network the weights belong to: the one '
-                      'the model draws samples with (g for every GAN here).')
+  flags.DEFINE_string('network', '', 'Which exported network the weights belong to (default: '
+                      'the one the model draws samples with: g, or g_ema with '
+                      '--generator_ema_decay).')
   flags.DEFINE_string('out', 'samples.png', 'PNG to write.')
   flags.DEFINE_integer('num_samples', 64, 'Samples in the grid.', lower_bound=1)
   run(_sample_main)

@@ -20,16 +20,29 @@ feeds every step from the data sampler (images, then noise, then the extra input
 resume is exact); samples come from fixed noise (seed + 1); the networks are exported to HDF5.
 """
 import collections
+import dataclasses
 
 import numpy as np
 
 from graphgan.engine import quality, towers
-from graphgan.engine.compat import K, tf, tf1
+from graphgan.engine.compat import K, keras, tf, tf1
+from graphgan.engine.config import TrainConfig, hparam
+from graphgan.engine.errors import UserError
 from graphgan.engine.data.source import draw_noise
 from graphgan.engine.metrics import sample_mode_report
 from graphgan.engine.model import Model
 from graphgan.engine.network import KerasNetwork
 from graphgan.engine.train_ops import step_counter
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig(TrainConfig):
+  """What every alternating GAN declares: its schedule and the generator average it samples with."""
+  critic_steps: int = hparam(1, 'Discriminator (critic) updates per generator update.', lower=1)
+  generator_ema_decay: float = hparam(0.0, 'Decay of an exponential moving average of the '
+                                      "generator's weights, updated after each of its updates, "
+                                      'that samples, evaluations and exports then use (0 = off: '
+                                      'no documented style has one).', lower=0.0, upper=0.999999)
+
 
 GANTensors = collections.namedtuple('GANTensors', 'real z fake real_scores fake_scores inputs')
 GANTensors.__doc__ = """One batch's (or tower's) forward pass: real examples, noise, G(z), D(real),
@@ -54,6 +67,7 @@ class AlternatingGAN(Model):
   generator_training = None             # when set, passed as ``training=`` to the generator
   constraint_order = 'after'            # run ``constraint`` 'before' or 'after' each D update
   noise_distribution = 'normal'         # of z in training and samples: 'normal' or 'uniform'
+  per_example_losses = True             # each loss is a mean over examples (towers may split)
 
   # -- what a model states -----------------------------------------------------------------
   def build_networks(self):
@@ -76,9 +90,19 @@ class AlternatingGAN(Model):
     """An op projecting the discriminator's weights after its updates (e.g. a clip), or None."""
     return None
 
+  def after_update(self, key):
+    """An op to run right after each update of network ``key`` ('generator' or
+    ``discriminator_key``), in the same run (a post-update hook), or None."""
+    return None
+
+  def learning_rates(self):
+    """{name: learning rate (a number or a tensor, e.g. decayed by ``self.counters``)} logged as
+    TensorBoard scalars ``learning_rate/<name>``; the counters exist when ``optimizers`` runs."""
+    return {}
+
   def discriminator_steps_at(self, step):
-    """Discriminator updates in generator iteration ``step`` (0-based)."""
-    return getattr(self.config, 'critic_steps', 1)
+    """Discriminator updates in generator iteration ``step`` (0-based): ``--critic_steps``."""
+    return self.config.critic_steps
 
   # -- what the engine builds --------------------------------------------------------------
   @property
@@ -90,6 +114,13 @@ class AlternatingGAN(Model):
     return 'points' if len(self.example_shape) == 1 else 'images'
 
   def build(self):
+    if not isinstance(self.config, GANConfig):
+      raise TypeError(f'{type(self).__name__}.Config must derive from engine.gan.GANConfig '
+                      '(it declares --critic_steps and --generator_ema_decay)')
+    if self.config.num_gpus > 1 and not self.per_example_losses:
+      raise UserError(f'--num_gpus={self.config.num_gpus}: {self.name}\'s losses are not means '
+                      'over examples (per_example_losses), so splitting the batch into towers '
+                      'would change them; train it with one tower')
     generator, discriminator = self.build_networks()
     self.generator, self.discriminator = KerasNetwork(generator), KerasNetwork(discriminator)
     self.real = tf1.placeholder(tf.float32, (None,) + self.example_shape, name='real')
@@ -112,11 +143,79 @@ class AlternatingGAN(Model):
                                                    counter=self.counters[key])
     self.train_generator = towers.apply_towers(built, 'generator', g_optimizer,
                                                counter=self.counters['generator'])
+    self._build_generator_average(generator)
+    with tf1.control_dependencies([self.train_generator]):   # the hooks read updated weights
+      average, hook = self._update_generator_average(), self.after_update('generator')
+    self.train_generator = self._then(self.train_generator, [average, hook])
+    with tf1.control_dependencies([self.train_discriminator]):
+      hook = self.after_update(key)
+    self.train_discriminator = self._then(self.train_discriminator, [hook])
     self.constrain = self.constraint('clip_weights')
     self.train_discriminator_then_constrain = self.train_discriminator
     if self.constrain is not None:
       with tf1.control_dependencies([self.train_discriminator]):
         self.train_discriminator_then_constrain = self.constraint('clip_after_update')
+    self.learning_rate_tensors = {name: tf.convert_to_tensor(rate, tf.float32)
+                                  for name, rate in self.learning_rates().items()}
+    self.generator_feeds = self._feeds_of(self.loss_tensors[self.generator_loss], 'generator')
+    self.discriminator_feeds = self._feeds_of(
+        [self.loss_tensors[n] for n in self._names if n != self.generator_loss], key)
+
+  @staticmethod
+  def _then(op, hooks):
+    """``op``, or one that also runs ``hooks`` (built under ``op``'s control dependency) in the
+    same ``sess.run``."""
+    hooks = [hook for hook in hooks if hook is not None]
+    if not hooks:
+      return op
+    with tf1.control_dependencies([op] + hooks):
+      return tf.no_op(name=op.name.split('/')[-1] + '_then_hooks')
+
+  def _build_generator_average(self, generator):
+    """The EMA of the generator (``--generator_ema_decay``): a clone whose samples, evaluations
+    and exports replace the generator's. Its variables are made here, outside any control
+    dependency; ``_update_generator_average`` makes the op that moves them."""
+    self.generator_ema, self._ema_started = None, None
+    self.fake_for_samples = self.fake
+    if not self.config.generator_ema_decay:
+      return
+    self._generator_model = generator
+    with tf1.variable_scope('generator_ema'):
+      self.generator_ema = keras.models.clone_model(generator)
+      self._ema_started = tf1.get_variable('started', (), tf.bool, tf1.zeros_initializer(),
+                                           trainable=False)
+    phase = {} if self.generator_training is None else {'training': self.generator_training}
+    self.fake_for_samples = self.generator_ema(self.z, **phase)
+
+  def _update_generator_average(self):
+    """After a generator update: trainable weights ``e <- d e + (1 - d) g`` (the first update
+    copies g), the others (BatchNormalization statistics) copied; None when off."""
+    if self.generator_ema is None:
+      return None
+    decay, started = self.config.generator_ema_decay, self._ema_started
+    trainable = {id(w) for w in self._generator_model.trainable_weights}
+    updates = []
+    for average, weight in zip(self.generator_ema.weights, self._generator_model.weights):
+      value = weight.read_value()
+      target = (tf1.where(started, decay * average + (1.0 - decay) * value, value)
+                if id(weight) in trainable else value)
+      updates.append(average.assign(target))
+    with tf1.control_dependencies(updates):
+      return started.assign(True)
+
+  def _feeds_of(self, losses, key):
+    """The inputs ``losses`` depend on, in draw order (real, z, the extra inputs): what a step of
+    network ``key`` feeds. A placeholder none of them is: one line, at build time."""
+    losses = losses if isinstance(losses, list) else [losses]
+    inputs = [self.real, self.z] + [p for p, _ in self.extra_inputs.values()] + \
+        ([self.learning_phase] if self.learning_phase is not None else [])
+    needed = _placeholders_under(losses)
+    unknown = sorted(p.name for p in needed
+                     if p.type == 'Placeholder' and all(p is not i.op for i in inputs))
+    if unknown:
+      raise UserError(f'{self.name}: the {key} loss needs {", ".join(unknown)}, which no step '
+                      'feeds (feedable: real, z, the inputs() of the discriminator step)')
+    return [i for i in inputs if i.op in needed]
 
   def _tower_losses(self, real, z, *extra):
     """The losses of one batch (or tower slice): the two minimised ones under the networks'
@@ -144,14 +243,22 @@ class AlternatingGAN(Model):
   def _phase(self):
     return {self.learning_phase: 1} if self.learning_phase is not None else {}
 
-  def _discriminator_feed(self):
-    c, data = self.config, self.data
-    feed = {self.real: data.image_sample(c.batch_size),
-            self.z: data.noise_sample(c.batch_size, c.z_dim, self.noise_distribution)}
-    for placeholder, draw in self.extra_inputs.values():
-      feed[placeholder] = draw(data, c.batch_size)
+  def _feed(self, feeds):
+    """Values of ``feeds`` (a step's placeholders), drawn in order: real examples, noise, the
+    extra inputs — one RNG, so resume is exact."""
+    c, data, feed = self.config, self.data, {}
+    draws = {self.real: lambda: data.image_sample(c.batch_size),
+             self.z: lambda: data.noise_sample(c.batch_size, c.z_dim, self.noise_distribution)}
+    draws.update((placeholder, lambda draw=draw: draw(data, c.batch_size))
+                 for placeholder, draw in self.extra_inputs.values())
+    for placeholder in feeds:
+      if placeholder is not self.learning_phase:
+        feed[placeholder] = draws[placeholder]()
     feed.update(self._phase())
     return feed
+
+  def _discriminator_feed(self):
+    return self._feed(self.discriminator_feeds)
 
   def iteration(self, sess, step):
     """The schedule: discriminator updates (constraint before or after each), one generator
@@ -168,11 +275,8 @@ class AlternatingGAN(Model):
           self.train_discriminator_then_constrain
       _, *d_values = sess.run([train] + [self.loss_tensors[n] for n in d_names],
                               self._discriminator_feed())
-    _, g_value = sess.run(
-        [self.train_generator, self.loss_tensors[self.generator_loss]],
-        {self.z: self.data.noise_sample(self.config.batch_size, self.config.z_dim,
-                                        self.noise_distribution),
-         **self._phase()})
+    _, g_value = sess.run([self.train_generator, self.loss_tensors[self.generator_loss]],
+                          self._feed(self.generator_feeds))
     values = dict(zip(d_names, d_values), **{self.generator_loss: g_value})
     return {name: float(values[name]) for name in self._names}
 
@@ -183,11 +287,11 @@ class AlternatingGAN(Model):
 
   def sample(self, sess, num):
     """``num`` samples from fixed noise; images in training-size batches (batch statistics)."""
-    noise = self.fixed_noise(num)
+    noise, fake = self.fixed_noise(num), self.fake_for_samples
     if self.sample_kind == 'points':
-      return sess.run(self.fake, {self.z: noise, **self._phase()})
+      return sess.run(fake, {self.z: noise, **self._phase()})
     batch = self.config.batch_size
-    return np.concatenate([sess.run(self.fake, {self.z: noise[i:i + batch], **self._phase()})
+    return np.concatenate([sess.run(fake, {self.z: noise[i:i + batch], **self._phase()})
                            for i in range(0, num, batch)])
 
   def final_report(self, sess):
@@ -196,5 +300,30 @@ class AlternatingGAN(Model):
       return sample_mode_report(self, sess)
     return quality.sample_quality_report(self, sess)
 
+  def logged_tensors(self):
+    return {f'learning_rate/{name}': rate for name, rate in self.learning_rate_tensors.items()}
+
+  @property
+  def sample_export(self):
+    return 'g' if self.config.generator_ema_decay == 0 else 'g_ema'
+
   def keras_exports(self):
-    return {'g': self.generator.model, 'd': self.discriminator.model}
+    exports = {'g': self.generator.model, 'd': self.discriminator.model}
+    if self.generator_ema is not None:
+      exports['g_ema'] = self.generator_ema
+    return exports
+
+
+def _placeholders_under(tensors):
+  """The Placeholder ops ``tensors`` depend on (through data and control inputs)."""
+  seen, stack, found = set(), [t.op if hasattr(t, 'op') else t for t in tensors], set()
+  while stack:
+    op = stack.pop()
+    if op in seen:
+      continue
+    seen.add(op)
+    if op.type in ('Placeholder', 'PlaceholderWithDefault'):
+      found.add(op)
+    stack.extend(t.op for t in op.inputs)
+    stack.extend(op.control_inputs)
+  return found

@@ -440,6 +440,9 @@ class _Loop:
     if config.summary_every_steps and (_crossed(previous, step, config.summary_every_steps) or
                                        step >= self.end):    # final losses: HParams metrics
       self._scalars(losses, step)
+      logged = self.model.logged_tensors()
+      if logged:
+        self._scalars(self.session.sess.run(logged), step)
     if (config.sample_every_steps and _crossed(previous, step, config.sample_every_steps)) or \
         step >= self.end:
       self._samples(step)
@@ -562,6 +565,7 @@ class _Progress:
   def __init__(self, start, end, log_every):
     self.start, self.end, self.log_every = start, end, log_every
     self.last_step, self.last_time = start, time.perf_counter()
+    self.last_heard = self.last_time   # last line or heartbeat: when the next heartbeat is due
     self.doing = f'running step {start + 1}/{end}'    # what the heartbeat says is going on
     self._stop = threading.Event()
     self._heart = None
@@ -573,7 +577,7 @@ class _Progress:
   def line(self, step, losses, epoch):
     now = time.perf_counter()
     rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
-    self.last_step, self.last_time = step, now
+    self.last_step, self.last_time, self.last_heard = step, now, now
     eta = (self.end - step) / rate if rate > 0 else float('inf')
     return (f'step {step}/{self.end} epoch {epoch} | {_format(losses)} | '
             f'{rate:.2f} steps/s | ETA {_duration(eta)}')
@@ -585,10 +589,11 @@ class _Progress:
 
   def _beat(self):
     while not self._stop.wait(1.0):
-      quiet = time.perf_counter() - self.last_time
-      if quiet >= PROGRESS_SECONDS:
-        logging.info('still %s (%s since the last line)', self.doing, _duration(quiet))
-        self.last_time += PROGRESS_SECONDS   # next beat in another PROGRESS_SECONDS
+      now = time.perf_counter()
+      if now - self.last_heard >= PROGRESS_SECONDS:
+        logging.info('still %s (%s since the last line)', self.doing,
+                     _duration(now - self.last_time))
+        self.last_heard = now   # next beat in another PROGRESS_SECONDS; the rate keeps last_time
 
   def __exit__(self, *exc_info):
     self._stop.set()

@@ -45,6 +45,10 @@ class Model:
     """Run one training iteration (prebuilt ops only); return {loss_name: float}."""
     raise NotImplementedError
 
+  def logged_tensors(self):
+    """{TensorBoard tag: scalar tensor} written with the losses (learning rates, say)."""
+    return {}
+
   def sample(self, sess, num):
     """Samples for the grid: images NHWC in [-1, 1] or points N x 2 (fixed noise)."""
     return np.zeros((0,))

@@ -8,7 +8,8 @@ The generator maps z to a 4x4 map and doubles it four times to 64x64x3 (tanh); t
 import dataclasses
 
 from graphgan.engine.compat import keras, tf
-from graphgan.engine.config import TrainConfig, hparam
+from graphgan.engine.config import hparam
+from graphgan.engine.gan import GANConfig
 from graphgan.engine.errors import UserError
 
 _NORMS = ('batch', 'layer', 'layer_per_pixel', 'none')
@@ -16,7 +17,7 @@ LAYER_NORM_EPSILON = 1e-5   # the WGAN-GP authors' tflib/ops/layernorm.py
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageNetworkConfig(TrainConfig):
+class ImageNetworkConfig(GANConfig):
   """Settings of the DCGAN-style image networks, shared by the models that build them."""
   g_base_channels: int = hparam(64, 'Generator width: channels of its last hidden layer '
                                 '(inner layers x2, x4, x8).', lower=1)

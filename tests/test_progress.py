@@ -32,6 +32,15 @@ def test_the_heartbeat_says_what_is_running_when_a_step_is_long(monkeypatch):
   assert len(lines) == count                     # stopped with the loop
 
 
+def test_a_heartbeat_does_not_change_the_rate_of_the_next_line(monkeypatch):
+  monkeypatch.setattr(loop, 'PROGRESS_SECONDS', 0.3)
+  monkeypatch.setattr(logging, 'info', lambda fmt, *args: None)
+  with loop._Progress(start=0, end=40, log_every=10) as progress:  # pylint: disable=protected-access
+    time.sleep(1.5)                                # heartbeats at ~0.3, 0.6, 0.9, 1.2 s
+    rate = float(progress.line(3, {}, 1).split(' | ')[-2].split()[0])
+  assert 1.5 < rate < 2.5, rate                    # 3 steps over ~1.5 s, not over the last beat
+
+
 def test_help_lists_the_models_own_flags_first_and_exits_0(entry_points):
   done = entry_points.run('train', ['--model=wgan', '--helpfull'])
   assert done.returncode == 0, done.stderr[-2000:]

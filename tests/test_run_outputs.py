@@ -126,7 +126,7 @@ def test_progress_rate_is_over_the_last_interval_and_eta_over_the_steps_left(mon
   """Lines at steps 10, 20 and 30 of 10,000 after 5 s, 6 s and 66 s on a fake clock."""
   clock = iter([0.0, 5.0, 6.0, 66.0])
   monkeypatch.setattr(loop.time, 'perf_counter', lambda: next(clock))
-  progress = loop._Progress(0, 10000)  # pylint: disable=protected-access
+  progress = loop._Progress(0, 10000, 10)  # pylint: disable=protected-access
   lines = [progress.line(step, {'d_loss': 1.5, 'g_loss': -2.0}, 3) for step in (10, 20, 30)]
   assert lines == [
       'step 10/10000 epoch 3 | d_loss 1.5 g_loss -2 | 2.00 steps/s | ETA 1h23m15s',   # 9990 / 2
