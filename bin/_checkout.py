@@ -2,8 +2,8 @@
 
 ``bin/*`` import it first, so they run the code of their own checkout whether graphgan is
 installed or not (and whichever checkout an installed one points at). Run as a script, it runs a
-module or code of that checkout: ``python bin/_checkout.py graphgan.engine.quality ARGS`` is
-``python -m graphgan.engine.quality ARGS``, and ``python bin/_checkout.py -c CODE`` is
+module or code of that checkout: ``python bin/_checkout.py graphgan.engine.evaluation.quality ARGS`` is
+``python -m graphgan.engine.evaluation.quality ARGS``, and ``python bin/_checkout.py -c CODE`` is
 ``python -c CODE``, both importing ``graphgan`` from here.
 """
 import importlib.util

@@ -2,7 +2,7 @@
 
 Compares what both results hold: the reference rows (floor, untrained ceiling) and, per run, every
 evaluation row at an iteration both reached (``metrics.over_training``). A value agrees when
-``|now - recorded| <= ATOL + RTOL * |recorded|`` (the recorded-loss rule of ``engine/recorded.py``).
+``|now - recorded| <= ATOL + RTOL * |recorded|`` (the recorded-loss rule of ``engine/tools/recorded.py``).
 Training is deterministic per run (one thread, op determinism), so a run re-trained from scratch
 on another machine gives the same evaluations. Measured: the 12 wgan_shapes runs rebuilt on a new
 machine (another CPU) agreed with the committed record at every evaluation through 3,000

@@ -57,7 +57,7 @@ UNROLLED = Experiment(
     settings='`flags/unrolled_gan_{ring,grid}.cfg` (k=5, z 50, 2x128 ReLU MLPs, batch 512, Adam '
              '1e-4 D / 1e-3 G, β1 0.5, the documented restore: the discriminator\'s weights only), '
              '`--unroll_steps=0` for the plain GAN; the flag files\' 25,000 iterations; 5 seeds. '
-             'Metrics on 2,500 fixed-noise samples (`engine/metrics.py`, VEEGAN/PacGAN '
+             'Metrics on 2,500 fixed-noise samples (`engine/evaluation/metrics.py`, VEEGAN/PacGAN '
              'definitions).',
     pages=('unrolled_gan.md',),
     runs=_unrolled('ring', 0) + _unrolled('ring', 5) + _unrolled('grid', 0) + _unrolled('grid', 5),
@@ -133,7 +133,7 @@ DCGAN = Experiment(
     settings='`flags/dcgan_v1.cfg` to its 20,000 iterations (1 seed) and `flags/dcgan_v2.cfg` to '
              '2,000 (3 seeds), on the embedded glyphs28 (the book used MNIST). "@N" is the single '
              'iteration N, as the book prints it; "end" averages the last 100 iterations. Quality: '
-             '1,000 fixed-noise samples scored by the glyph classifier (`engine/quality.py`).',
+             '1,000 fixed-noise samples scored by the glyph classifier (`engine/evaluation/quality.py`).',
     pages=('dcgan.md',),
     runs=_runs('v1', 'v1', 'flags/dcgan_v1.cfg', (0,), schedule=DCGAN_SCHEDULE) +
     _runs('v2', 'v2', 'flags/dcgan_v2.cfg', SEEDS_3, schedule=DCGAN_SCHEDULE, iterations=2000),
@@ -178,7 +178,7 @@ SHAPES_SHORTFALL = {
         '45 min wall per 1,000-iteration slice of the 12 runs: 5 h to pass 7,000 and 7.5 h to '
         '10,000, longer than a working session; that rebuild reached 3,000 and was lost with its '
         'machine. The machine of 2026-12-06 (AMD EPYC family 25, AVX2) cannot continue the '
-        'record at all: CPU results differ per instruction set (`engine/recorded.py`), and there '
+        'record at all: CPU results differ per instruction set (`engine/tools/recorded.py`), and there '
         'the first 100 iterations of wgan-seed0 already average a critic loss of -4.03e-5 where '
         'the record has -2.88e-5; it also takes 1.3 s of CPU per iteration, not 0.33 s. Left: the '
         'last 3,000 iterations of each run, 2.3 h wall on an AVX-512 machine once a rebuild '
@@ -226,7 +226,7 @@ def _shapes_experiment(width):
                'the author\'s (`--g_projection_norm=per_channel --noise=normal '
                '--data_sampling=epochs --clip_weights=trainable`; the author\'s: '
                '`--experiment=wgan_author`). Quality: 1,000 fixed-noise samples scored by the '
-               'shapes64 classifier (`engine/quality.py`).',
+               'shapes64 classifier (`engine/evaluation/quality.py`).',
       pages=('wgan.md', 'wgan_gp.md') if width == 16 else ('wgan.md',), runs=runs,
       columns=(Column('Fréchet', 'final.frechet'), Column('coverage /4', 'final.coverage'),
                Column('confidence', 'final.confidence'), Column('class KL', 'final.class_kl'),

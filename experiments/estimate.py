@@ -11,8 +11,8 @@ import os
 import tempfile
 import time
 
-from graphgan.engine import loop
 from graphgan.engine.gan import AlternatingGAN
+from graphgan.engine.run import loop
 from graphgan.experiments import runner
 
 WARMUP_ITERATIONS = 2

@@ -1,5 +1,6 @@
 """Reference rows beside a table: what real data scores (floor), what an untrained model scores."""
-from graphgan.engine import loop, quality
+from graphgan.engine.evaluation import quality
+from graphgan.engine.run import loop
 
 
 def image_quality(experiment, planned_runs):

@@ -6,9 +6,10 @@ the checkpoint holds; ``model.sample`` then draws from its fixed noise.
 """
 import os
 
-from graphgan.engine import loop, registry
+from graphgan.engine import registry
 from graphgan.engine.compat import tf1
 from graphgan.engine.config import make_config
+from graphgan.engine.run import loop
 from graphgan.experiments import collect, flagfiles
 
 

@@ -17,11 +17,12 @@ import sys
 
 import numpy as np
 
-from graphgan.engine import loop, registry
+from graphgan.engine import registry
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import make_config
 from graphgan.engine.data.source import draw_noise
 from graphgan.engine.errors import UserError
+from graphgan.engine.run import loop
 from graphgan.experiments import collect, flagfiles
 
 NUM = 256

@@ -26,10 +26,10 @@ from graphgan.engine.compat import tf, tf1, keras, UPDATE_OPS
 from graphgan.engine.config import TrainConfig, hparam
 from graphgan.engine.data import ArraySampler, register_source
 from graphgan.engine.errors import UserError
+from graphgan.engine.graph.network import VariableScopeNetwork
+from graphgan.engine.graph.train_ops import apply_with_updates, build_train_op, step_counter
 from graphgan.engine.model import Model
-from graphgan.engine.network import VariableScopeNetwork
 from graphgan.engine.registry import register
-from graphgan.engine.train_ops import apply_with_updates, build_train_op, step_counter
 
 INPUTS = np.array([[-3.], [-2.], [-1.], [0.]], np.float32)
 LABELS = np.array([[0.], [1.], [2.], [3.]], np.float32)

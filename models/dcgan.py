@@ -17,9 +17,9 @@ import warnings
 import numpy as np
 from absl import logging
 
-from graphgan.engine import quality
 from graphgan.engine.compat import tf, keras, K
 from graphgan.engine.config import TrainConfig, hparam
+from graphgan.engine.evaluation import quality
 from graphgan.engine.model import Model
 from graphgan.engine.registry import register
 
@@ -168,7 +168,7 @@ class DCGAN(Model):
     return {'g': self.generator, 'd': self.discriminator}
 
   def final_report(self, sess):
-    """Sample quality of 1,000 fixed-noise images on glyphs28 (``engine/quality.py``)."""
+    """Sample quality of 1,000 fixed-noise images on glyphs28 (``engine/evaluation/quality.py``)."""
     return quality.sample_quality_report(self, sess)
 
 

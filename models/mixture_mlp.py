@@ -1,7 +1,7 @@
 """Small fully connected networks for the 2-D mixture experiments (Unrolled GAN: 2 x 128)."""
 from graphgan.engine.compat import tf, tf1
-from graphgan.engine.network import ScopeNetwork
-from graphgan.engine.unroll import VariableSubstitution
+from graphgan.engine.graph.network import ScopeNetwork
+from graphgan.engine.graph.unroll import VariableSubstitution
 
 ACTIVATIONS = {'relu': tf.nn.relu, 'tanh': tf.nn.tanh}
 

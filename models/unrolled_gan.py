@@ -16,12 +16,12 @@ import numpy as np
 
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import TrainConfig, hparam
-from graphgan.engine.metrics import EVAL_SAMPLES, sample_mode_report
+from graphgan.engine.evaluation.metrics import EVAL_SAMPLES, sample_mode_report
+from graphgan.engine.graph.snapshot import make_snapshot, network_state
+from graphgan.engine.graph.train_ops import build_train_op, step_counter
+from graphgan.engine.graph.unroll import adam_unroll
 from graphgan.engine.model import Model
 from graphgan.engine.registry import register
-from graphgan.engine.snapshot import make_snapshot, network_state
-from graphgan.engine.train_ops import build_train_op, step_counter
-from graphgan.engine.unroll import adam_unroll
 from graphgan.models.mixture_mlp import mlp_network
 
 

@@ -19,10 +19,10 @@ import dataclasses
 from graphgan.engine import losses
 from graphgan.engine.compat import tf1
 from graphgan.engine.config import hparam
-from graphgan.engine.gan import AlternatingGAN
-from graphgan.engine.registry import register
-from graphgan.engine.train_ops import clip_op
 from graphgan.engine.data.source import NOISE_DISTRIBUTIONS
+from graphgan.engine.gan import AlternatingGAN
+from graphgan.engine.graph.train_ops import clip_op
+from graphgan.engine.registry import register
 from graphgan.models.networks import PROJECTION_NORMS, ImageNetworkConfig, dcgan_critic, dcgan_generator
 
 

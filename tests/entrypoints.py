@@ -63,7 +63,8 @@ def _child(request, out_path, err_path):
     for path in reversed(request['env'].get('PYTHONPATH', '').split(os.pathsep)):
       if path:       # a real process would have it on sys.path from the start
         sys.path.insert(0, path)
-    from graphgan.engine import cli, faults  # pylint: disable=import-outside-toplevel
+    from graphgan.engine import cli  # pylint: disable=import-outside-toplevel
+    from graphgan.engine.run import faults  # pylint: disable=import-outside-toplevel
     faults.configure(os.environ.get('GRAPHGAN_FAULT', ''))
     sys.argv = [os.path.join(ROOT, 'bin', request['tool'])] + request['args']
     try:

@@ -11,7 +11,7 @@ import pytest
 from graphgan.engine.compat import tf, tf1, keras
 from graphgan.engine.config import make_config
 from graphgan.engine.errors import UserError
-from graphgan.engine.train_ops import check_update_ops_used
+from graphgan.engine.graph.train_ops import check_update_ops_used
 from graphgan.models.bn_regression import BnRegression, INPUTS, regression4_source
 
 

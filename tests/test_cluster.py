@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from graphgan.engine import cluster
+from graphgan.engine.cluster import spec as cluster
 from graphgan.engine.compat import tf1
 from graphgan.engine.errors import UserError
 
@@ -209,7 +209,7 @@ def test_sync_replicas_aggregates_one_gradient_per_worker_per_update(make_cluste
 
 def test_a_new_checkpoint_manager_keeps_the_older_checkpoints(tmp_path):
   """A resumed run (or a restarted chief) must not orphan the checkpoints written before it."""
-  from graphgan.engine import checkpoint  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.run import checkpoint  # pylint: disable=import-outside-toplevel
   from graphgan.engine.compat import tf  # pylint: disable=import-outside-toplevel
   run_dir = str(tmp_path)
   for steps in ((1, 2), (3,)):

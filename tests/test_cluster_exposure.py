@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from graphgan.engine import cluster
+from graphgan.engine.cluster import spec as cluster
 from graphgan.engine.errors import UserError
 
 from conftest import python_command

@@ -8,7 +8,7 @@ instant every time; ``bin/crashtest`` adds kills at random instants (see README)
 import pytest
 
 from conftest import TINY_WGAN_FLAGS
-from graphgan.engine.crashtest import FAULT_POINTS, compare_run_dirs
+from graphgan.engine.tools.crashtest import FAULT_POINTS, compare_run_dirs
 
 WGAN = TINY_WGAN_FLAGS + ['--train_steps=9', '--keep_checkpoints=2', '--embedded_size=24',
                           '--keep_exports=2']

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from graphgan.engine import recorded
+from graphgan.engine.tools import recorded
 
 from conftest import requires_gpu
 

@@ -3,9 +3,9 @@ resume (its bad inputs: tests/test_bad_inputs.py)."""
 import numpy as np
 import pytest
 
-from graphgan.engine import loop
 from graphgan.engine.config import make_config
 from graphgan.engine.data import make_source
+from graphgan.engine.run import loop
 from graphgan.models.dcgan import DCGAN, format_progress
 
 

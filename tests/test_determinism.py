@@ -4,11 +4,12 @@ order (the fix for the critic's unordered real/fake BatchNormalization updates).
 import numpy as np
 import pytest
 
-from graphgan.engine import loop, registry
-from graphgan.engine.checkpoint import read_variables
+from graphgan.engine import registry
 from graphgan.engine.compat import tf, tf1, keras
 from graphgan.engine.config import make_config
-from graphgan.engine.network import KerasNetwork
+from graphgan.engine.graph.network import KerasNetwork
+from graphgan.engine.run import loop
+from graphgan.engine.run.checkpoint import read_variables
 
 QUIET = dict(summary_every_steps=0, sample_every_steps=0, log_every_steps=1000,
              export_every_epochs=0)

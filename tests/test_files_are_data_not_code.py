@@ -10,12 +10,12 @@ import pickle
 import numpy as np
 import pytest
 
-from graphgan.engine import checkpoint
 from graphgan.engine.compat import tf, tf1, keras, K
 from graphgan.engine.data.glyphs import load_mnist_npz
 from graphgan.engine.data.loaders import NpzReader
 from graphgan.engine.data.source import ArraySampler
 from graphgan.engine.errors import UserError
+from graphgan.engine.run import checkpoint
 
 
 class _Payload:

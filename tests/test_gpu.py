@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-from graphgan.engine import loop, recorded, registry
+from graphgan.engine import registry
 from graphgan.engine.compat import tf1
+from graphgan.engine.run import loop
+from graphgan.engine.tools import recorded
 
 from conftest import requires_gpu
 

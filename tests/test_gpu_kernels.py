@@ -1,11 +1,13 @@
 """GPU behaviour checked without a GPU: every op of every model's training graph has a kernel a GPU
-can run for its dtypes (``engine/devices.py``, read from this CUDA build's kernel registry), so
+can run for its dtypes (``engine/tools/devices.py``, read from this CUDA build's kernel registry), so
 nothing is silently soft-placed on the host when the same command runs on a GPU."""
 import pytest
 
-from graphgan.engine import devices, loop, registry
+from graphgan.engine import registry
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import make_config
+from graphgan.engine.run import loop
+from graphgan.engine.tools import devices
 
 
 def test_the_kernel_registry_of_this_build_holds_gpu_kernels():

@@ -102,7 +102,7 @@ def test_imports_point_from_experiments_to_models_to_engine():
 
 
 def test_engine_loads_models_and_benchmarks_through_entry_points():
-  code = ('import sys, graphgan.engine; from graphgan.engine import bench, registry, data; '
+  code = ('import sys, graphgan.engine; from graphgan.engine import registry, data; from graphgan.engine.tools import bench; '
           'assert "graphgan.models" not in sys.modules; '
           'assert "graphgan.experiments" not in sys.modules; '
           'assert "wgan" in registry.names() and "graphgan.models.wgan" in sys.modules; '
@@ -111,3 +111,36 @@ def test_engine_loads_models_and_benchmarks_through_entry_points():
   done = subprocess.run(python_command(code), cwd=ROOT, capture_output=True, text=True,
                         timeout=None, check=False)
   assert done.stdout.strip() == 'ok', done.stderr[-2000:]
+
+
+# Inside the engine, imports point down this list (a module may import its own layer and those
+# before it): the basics; graph building blocks; evaluation; the GAN stage a model author uses;
+# the run-time; the cluster; development tools; the command line on top.
+ENGINE_LAYERS = (
+    ('compat', 'errors', 'files', 'config', 'resources', 'plugins', 'registry', 'data'),
+    ('graph',),
+    ('evaluation',),
+    ('model', 'gan', 'losses', 'penalties'),
+    ('run',),
+    ('cluster',),
+    ('tools',),
+    ('cli',),
+)
+
+
+def _engine_layer(module):
+  part = module.split('.')[1] if module.count('.') else ''
+  for index, names in enumerate(ENGINE_LAYERS):
+    if part in names:
+      return index
+  raise AssertionError(f'{module}: not in ENGINE_LAYERS (add it where it belongs)')
+
+
+def test_engine_imports_point_down_its_layers():
+  wrong = []
+  for name, targets in _graph().items():
+    if not name.startswith('engine.') or name.count('.') < 1:
+      continue
+    wrong += [f'{name} -> {t}' for t in targets
+              if t.startswith('engine.') and _engine_layer(t) > _engine_layer(name)]
+  assert wrong == []

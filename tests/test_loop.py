@@ -1,15 +1,16 @@
 """The engine loop in-process: exact resume, NaN guard, full disk, checkpoint write order."""
 import errno
 import math
-import os
 import shutil
 
 import numpy as np
 import pytest
 
-from graphgan.engine import checkpoint, loop, registry, rundir
-from graphgan.engine.crashtest import compare_run_dirs
+from graphgan.engine import files
+from graphgan.engine import registry
 from graphgan.engine.errors import NonFiniteError, UserError
+from graphgan.engine.run import checkpoint, loop, rundir
+from graphgan.engine.tools.crashtest import compare_run_dirs
 
 WGAN = registry.get('wgan')
 
@@ -80,18 +81,18 @@ def test_disk_full_is_one_line_and_the_rerun_continues_exactly(small_wgan_config
                              run_dir=str(tmp_path / 'full'))
   reference = loop.train(WGAN, config.replace(run_dir=str(tmp_path / 'reference')))
   writes = {'count': 0}
-  original = rundir.atomic_write
+  original = files.atomic_write
 
   def fill_up(path, data, sync=False):
     writes['count'] += 1
     if writes['count'] == 6:       # flags.txt, data.json, the samples of steps 1..4: the 4th fails
-      raise OSError(errno.ENOSPC, 'No space left on device', path + rundir.PARTIAL)
+      raise OSError(errno.ENOSPC, 'No space left on device', path + files.PARTIAL)
     return original(path, data, sync)
-  monkeypatch.setattr(rundir, 'atomic_write', fill_up)
+  monkeypatch.setattr(files, 'atomic_write', fill_up)
   with pytest.raises(UserError, match=r'disk full while writing .*\(No space left on device\); '
                      r'stopped at step 4 — the last good checkpoint is step 2'):
     loop.train(WGAN, config)
-  monkeypatch.setattr(rundir, 'atomic_write', original)
+  monkeypatch.setattr(files, 'atomic_write', original)
   loop.train(WGAN, config)
   assert compare_run_dirs(reference.run_dir, config.run_dir) == []
 
@@ -128,10 +129,10 @@ def test_exports_hold_the_live_weights_of_their_step(small_wgan_config, tmp_path
         live[name_of(prefix, *args)] = [np.array(w) for w in keras_model.get_weights()]
       return original(self, *args)
     return export
-  monkeypatch.setattr(loop._Loop, '_export', recording(  # pylint: disable=protected-access
-      loop._Loop._export, lambda prefix, epoch: f'{prefix}_{epoch}epoch.h5'))  # pylint: disable=protected-access
-  monkeypatch.setattr(loop._Loop, '_export_final', recording(  # pylint: disable=protected-access
-      loop._Loop._export_final, lambda prefix: f'{prefix}_final.h5'))  # pylint: disable=protected-access
+  monkeypatch.setattr(loop.TrainLoop, '_export', recording(
+      loop.TrainLoop._export, lambda prefix, epoch: f'{prefix}_{epoch}epoch.h5'))
+  monkeypatch.setattr(loop.TrainLoop, '_export_final', recording(
+      loop.TrainLoop._export_final, lambda prefix: f'{prefix}_final.h5'))
   config = small_wgan_config(train_steps=5, embedded_size=8, keep_exports=2)   # 1 iteration/epoch
   result = loop.train(WGAN, config)
   weights = tmp_path / 'run' / 'weights'

@@ -3,10 +3,11 @@ discriminator's own scores, the 1:1 schedule read from a checkpoint, and the pap
 import numpy as np
 import pytest
 
-from graphgan.engine import loop, registry
+from graphgan.engine import registry
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import make_config
 from graphgan.engine.gan import GANTensors
+from graphgan.engine.run import loop
 
 LSGAN = registry.get('lsgan')
 

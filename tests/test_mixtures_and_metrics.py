@@ -7,8 +7,8 @@ import pytest
 from graphgan.engine.config import make_config
 from graphgan.engine.data import make_source, source_names
 from graphgan.engine.data.mixtures import MixtureSampler, grid_centers, ring_centers
-from graphgan.engine import metrics
-from graphgan.engine.metrics import mode_metrics
+from graphgan.engine.evaluation import metrics
+from graphgan.engine.evaluation.metrics import mode_metrics
 from graphgan.models.unrolled_gan import UnrolledGAN
 
 

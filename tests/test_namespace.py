@@ -47,3 +47,17 @@ def test_the_old_top_level_names_are_not_installed():
     done = subprocess.run([sys.executable, '-c', f'import {name}'], cwd='/', capture_output=True,
                           text=True, check=False)
     assert done.returncode == 1 and 'ModuleNotFoundError' in done.stderr, name
+
+
+def test_setup_cfg_lists_every_package_a_regular_install_needs():
+  """An editable install finds sub-packages by itself; a wheel has only those listed."""
+  import configparser  # pylint: disable=import-outside-toplevel
+  parser = configparser.ConfigParser()
+  parser.read(os.path.join(ROOT, 'setup.cfg'))
+  listed = set(parser['options']['packages'].split())
+  on_disk = {'graphgan'}
+  for top in ('engine', 'models', 'experiments'):
+    for folder, _, names in os.walk(os.path.join(ROOT, top)):
+      if '__init__.py' in names:
+        on_disk.add('graphgan.' + os.path.relpath(folder, ROOT).replace(os.sep, '.'))
+  assert on_disk == listed

@@ -5,25 +5,25 @@ import time
 
 from absl import logging
 
-from graphgan.engine import loop
+from graphgan.engine.run import progress as progress_lines
 
 
 def test_a_line_is_due_at_the_first_step_by_count_by_time_and_at_the_end(monkeypatch):
-  progress = loop._Progress(start=100, end=1000, log_every=50)  # pylint: disable=protected-access
+  progress = progress_lines.Progress(start=100, end=1000, log_every=50)
   assert progress.due(100, 101)                  # the first step of this process
   assert not progress.due(101, 102)
   assert progress.due(149, 150)                  # every --log_every_steps
   assert progress.due(998, 1000)                 # the end
-  monkeypatch.setattr(loop, 'PROGRESS_SECONDS', 0.05)
+  monkeypatch.setattr(progress_lines, 'PROGRESS_SECONDS', 0.05)
   time.sleep(0.1)
   assert progress.due(101, 102)                  # enough time since the last line
 
 
 def test_the_heartbeat_says_what_is_running_when_a_step_is_long(monkeypatch):
-  monkeypatch.setattr(loop, 'PROGRESS_SECONDS', 0.3)
+  monkeypatch.setattr(progress_lines, 'PROGRESS_SECONDS', 0.3)
   lines = []
   monkeypatch.setattr(logging, 'info', lambda fmt, *args: lines.append(fmt % args))
-  with loop._Progress(start=0, end=40, log_every=10) as progress:  # pylint: disable=protected-access
+  with progress_lines.Progress(start=0, end=40, log_every=10) as progress:
     progress.doing = 'running step 1/40'
     time.sleep(1.6)
   assert any(line.startswith('still running step 1/40 (') for line in lines), lines
@@ -33,9 +33,9 @@ def test_the_heartbeat_says_what_is_running_when_a_step_is_long(monkeypatch):
 
 
 def test_a_heartbeat_does_not_change_the_rate_of_the_next_line(monkeypatch):
-  monkeypatch.setattr(loop, 'PROGRESS_SECONDS', 0.3)
+  monkeypatch.setattr(progress_lines, 'PROGRESS_SECONDS', 0.3)
   monkeypatch.setattr(logging, 'info', lambda fmt, *args: None)
-  with loop._Progress(start=0, end=40, log_every=10) as progress:  # pylint: disable=protected-access
+  with progress_lines.Progress(start=0, end=40, log_every=10) as progress:
     time.sleep(1.5)                                # heartbeats at ~0.3, 0.6, 0.9, 1.2 s
     rate = float(progress.line(3, {}, 1).split(' | ')[-2].split()[0])
   assert 1.5 < rate < 2.5, rate                    # 3 steps over ~1.5 s, not over the last beat

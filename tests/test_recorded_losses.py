@@ -3,7 +3,7 @@ machine's device kind, and the tolerance bites: a 1% learning-rate change moves 
 
 Each file was written by the command stored in it (``bin/record_losses ...``); the policy for
 re-recording is in WORKSPACE.md. Tolerance per value: ``atol + rtol * |recorded|``, both stored in
-the file (engine/recorded.py). A file replays only on its own device kind (``gpu``,
+the file (engine/tools/recorded.py). A file replays only on its own device kind (``gpu``,
 ``cpu-avx512``, ``cpu-avx2``, ...): where this machine's kind has no file for a configuration,
 the replay skips with one line naming the kind and the command that records a local baseline
 (``bin/record_losses --all --out=DIR``, then ``GRAPHGAN_RECORDED_DIR=DIR``).
@@ -14,7 +14,8 @@ import sys
 
 import pytest
 
-from graphgan.engine import recorded, registry
+from graphgan.engine import registry
+from graphgan.engine.tools import recorded
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

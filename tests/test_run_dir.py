@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import TINY_WGAN_FLAGS
-from graphgan.engine.checkpoint import read_variables
+from graphgan.engine.run.checkpoint import read_variables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BANNER = ('I0000', 'W0000', 'E0000', 'WARNING: All log messages', 'To enable the following')

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from graphgan.engine import loop, registry
+from graphgan.engine import registry
 from graphgan.engine.compat import tf1
 from graphgan.engine.config import make_config
+from graphgan.engine.run import loop
+from graphgan.engine.run import progress as progress_lines
 
 from conftest import SMALL_WGAN
 
@@ -125,8 +127,8 @@ def test_progress_lines_show_steps_per_second_and_eta(run):
 def test_progress_rate_is_over_the_last_interval_and_eta_over_the_steps_left(monkeypatch):
   """Lines at steps 10, 20 and 30 of 10,000 after 5 s, 6 s and 66 s on a fake clock."""
   clock = iter([0.0, 5.0, 6.0, 66.0])
-  monkeypatch.setattr(loop.time, 'perf_counter', lambda: next(clock))
-  progress = loop._Progress(0, 10000, 10)  # pylint: disable=protected-access
+  monkeypatch.setattr(progress_lines.time, 'perf_counter', lambda: next(clock))
+  progress = progress_lines.Progress(0, 10000, 10)
   lines = [progress.line(step, {'d_loss': 1.5, 'g_loss': -2.0}, 3) for step in (10, 20, 30)]
   assert lines == [
       'step 10/10000 epoch 3 | d_loss 1.5 g_loss -2 | 2.00 steps/s | ETA 1h23m15s',   # 9990 / 2

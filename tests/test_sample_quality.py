@@ -4,7 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from graphgan.engine.quality import GlyphClassifier, frechet_distance, held_out_glyphs, sample_quality
+from graphgan.engine.evaluation.classifier import GlyphClassifier, held_out_glyphs
+from graphgan.engine.evaluation.quality import frechet_distance, sample_quality
 
 
 def test_frechet_distance_of_known_gaussians():

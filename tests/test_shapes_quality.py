@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import TINY_WGAN_FLAGS, python_command
-from graphgan.engine import loop, quality, registry
+from graphgan.engine import registry
+from graphgan.engine.evaluation import classifier, quality
+from graphgan.engine.run import loop
 
 TEST_TRAIN_STEPS = 150
 
@@ -20,7 +22,7 @@ TEST_TRAIN_STEPS = 150
 @pytest.fixture(scope='module')
 def cache_dir(tmp_path_factory):
   path = str(tmp_path_factory.mktemp('quality-cache'))
-  quality.ImageClassifier(quality.SHAPES, path, train_steps=TEST_TRAIN_STEPS).close()
+  classifier.ImageClassifier(classifier.SHAPES, path, train_steps=TEST_TRAIN_STEPS).close()
   return path
 
 
@@ -35,15 +37,17 @@ def measure(cache_dir, monkeypatch):
 def test_classifier_is_the_same_whichever_process_trains_it(tmp_path):
   """Two processes, one with 1 TensorFlow thread, the other with 2 and a training graph built
   first: identical weights (trained in-process, their thread pools would make them differ)."""
-  code = ('import sys, hashlib, numpy as np, graphgan.engine; from graphgan.engine import quality\n'
+  code = ('import sys, hashlib, numpy as np, graphgan.engine\n'
+          'from graphgan.engine.evaluation import classifier\n'
           'if sys.argv[1] == "after_a_session":\n'
-          '  from graphgan.engine import loop, registry\n'
+          '  from graphgan.engine import registry\n'
+          '  from graphgan.engine.run import loop\n'
           '  from graphgan.engine.config import make_config\n'
           '  wgan = registry.get("wgan")\n'
           '  config = make_config(wgan.Config, dict(batch_size=8, g_base_channels=4, '
           'd_base_channels=4, embedded_size=128, run_dir=sys.argv[2]))\n'
           '  session = loop.Session(wgan, config); session.prepare(); session.close()\n'
-          'c = quality.ImageClassifier(quality.SHAPES, sys.argv[2], train_steps=20)\n'
+          'c = classifier.ImageClassifier(classifier.SHAPES, sys.argv[2], train_steps=20)\n'
           'print(hashlib.md5(b"".join(np.asarray(v).tobytes() '
           'for v in c.sess.run(c.params).values())).hexdigest())\n')
   digests = [subprocess.run(python_command(code, mode, str(tmp_path / mode)),
@@ -76,19 +80,19 @@ def test_an_unusable_cache_is_one_line_and_the_run_then_continues(cache_dir, ent
 
 
 def test_shapes_classifier_is_accurate_and_cached_once(cache_dir):
-  cached = quality.ImageClassifier(quality.SHAPES, cache_dir, train_steps=0)   # loads, no training
+  cached = classifier.ImageClassifier(classifier.SHAPES, cache_dir, train_steps=0)   # loads, no training
   with open(os.path.join(cache_dir, 'shapes64_classifier.json')) as handle:
     info = json.load(handle)
   assert info['train_steps'] == TEST_TRAIN_STEPS and info['held_out_accuracy'] > 0.95
   assert cached.held_out_accuracy(500) == pytest.approx(info['held_out_accuracy'], abs=0.03)
-  untrained = quality.ImageClassifier(quality.SHAPES, cache_dir + '-empty', train_steps=0)
+  untrained = classifier.ImageClassifier(classifier.SHAPES, cache_dir + '-empty', train_steps=0)
   assert untrained.held_out_accuracy(500) < 0.5          # the cache, not luck, made it accurate
   cached.close()
   untrained.close()
 
 
 def test_measure_separates_real_one_class_texture_and_noise(measure):
-  images, labels = quality.held_out_shapes(3000)
+  images, labels = classifier.held_out_shapes(3000)
   images, labels = images[2000:], labels[2000:]          # the measure's own reference: [:2000]
   floor = measure.floor()
   one_class = measure(images[labels == 2])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from graphgan.engine.compat import tf, tf1
-from graphgan.engine.snapshot import DeviceSnapshot, VariableSnapshot, network_state, optimizer_state
+from graphgan.engine.graph.snapshot import DeviceSnapshot, VariableSnapshot, network_state, optimizer_state
 
 
 def _graph_with_adam():

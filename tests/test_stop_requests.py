@@ -1,4 +1,4 @@
-"""Stop requests while training (engine/loop.py ``_StopRequests``): a second SIGINT stops the
+"""Stop requests while training (engine/run/signals.py ``StopRequests``): a second SIGINT stops the
 process at once even when both arrive during one long ``sess.run`` (where Python's own handler
 would see them as one, after the step)."""
 import os
@@ -16,13 +16,13 @@ LONG_STEP = textwrap.dedent('''
     import time
     import graphgan.engine
     from graphgan.engine.compat import tf, tf1
-    from graphgan.engine.loop import _StopRequests
+    from graphgan.engine.run.signals import StopRequests
     x = tf1.placeholder(tf.float32, (800, 800))
     import sys
     steps = int(sys.argv[1])
     _, y = tf.while_loop(lambda i, a: i < steps, lambda i, a: (i + 1, tf.tanh(a @ a) / 800.0),
                          (0, x))
-    with tf1.Session() as sess, _StopRequests() as stop:
+    with tf1.Session() as sess, StopRequests() as stop:
         print('step', flush=True)
         start = time.time()
         sess.run(y, {x: [[0.5] * 800] * 800})

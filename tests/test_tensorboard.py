@@ -19,7 +19,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
-from graphgan.engine import rundir
+from graphgan.engine.run import rundir
 
 from conftest import TINY_WGAN_FLAGS
 

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from absl import flags
 
-from graphgan.engine import cli, recorded, registry
+from graphgan.engine import cli, registry
 from graphgan.engine.compat import tf1
 from graphgan.engine.config import make_config
+from graphgan.engine.tools import recorded
 from tests.unrolled_helpers import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -7,12 +7,12 @@ import graphgan.models.wgan_gp as wgan_gp
 from graphgan.engine.compat import tf, tf1, keras
 from graphgan.engine.config import make_config
 from graphgan.engine.errors import UserError
-from graphgan.engine.loop import Session
-from graphgan.engine.network import KerasNetwork, VariableScopeNetwork
-from graphgan.engine.towers import (build_towers, check_towers, devices, gpu_count, session_config,
+from graphgan.engine.graph.network import KerasNetwork, VariableScopeNetwork
+from graphgan.engine.run.loop import Session
+from graphgan.engine.graph.towers import (build_towers, check_towers, devices, gpu_count, session_config,
                            tower_grads)
-from graphgan.engine.towers_bench import bench_towers
-from graphgan.engine.train_ops import apply_with_updates, check_update_ops_used
+from graphgan.engine.graph.train_ops import apply_with_updates, check_update_ops_used
+from graphgan.engine.tools.towers_bench import bench_towers
 from graphgan.models.bn_regression import BnRegression
 
 BATCH = 8   # 2B with B = 4 per tower

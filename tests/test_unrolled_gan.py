@@ -280,7 +280,7 @@ def test_adam_unroll_values_equal_real_adam_steps():
   graph, sess, model = build_model(unroll_steps=3, unroll_mode='differentiable')
   with graph.as_default():
     variables = model.discriminator.trainable_variables
-    from graphgan.engine.unroll import adam_unroll  # pylint: disable=import-outside-toplevel
+    from graphgan.engine.graph.unroll import adam_unroll  # pylint: disable=import-outside-toplevel
     from graphgan.models.unrolled_gan import discriminator_loss  # pylint: disable=import-outside-toplevel
 
     def loss_at(params):

@@ -4,8 +4,8 @@ import pytest
 
 from graphgan.engine.compat import tf, tf1, keras, UPDATE_OPS
 from graphgan.engine.errors import UserError
-from graphgan.engine.network import KerasNetwork, ScopeNetwork, VariableScopeNetwork
-from graphgan.engine.train_ops import (build_train_op, check_update_ops_used, mark_replica_update_ops,
+from graphgan.engine.graph.network import KerasNetwork, ScopeNetwork, VariableScopeNetwork
+from graphgan.engine.graph.train_ops import (build_train_op, check_update_ops_used, mark_replica_update_ops,
                               step_counter)
 
 

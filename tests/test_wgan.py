@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
-from graphgan.engine import checkpoint, loop, registry
+from graphgan.engine import registry
 from graphgan.engine.compat import tf1
 from graphgan.engine.data import make_source
 from graphgan.engine.errors import UserError
+from graphgan.engine.run import checkpoint, loop
 
 WGAN = registry.get('wgan')
 

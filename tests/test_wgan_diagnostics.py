@@ -6,10 +6,11 @@ import sys
 
 import pytest
 
-from graphgan.engine import loop, registry
-from graphgan.engine.config import make_config
-from graphgan.experiments import collect, wgan_diagnostics
+from graphgan.engine import registry
 from graphgan.engine.compat import module_command
+from graphgan.engine.config import make_config
+from graphgan.engine.run import loop
+from graphgan.experiments import collect, wgan_diagnostics
 
 from conftest import SMALL_WGAN
 

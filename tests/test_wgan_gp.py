@@ -6,8 +6,8 @@ from graphgan.engine.compat import keras, tf, tf1
 from graphgan.engine.config import make_config
 from graphgan.engine.data import ArraySampler
 from graphgan.engine.errors import UserError
-from graphgan.engine import loop
-from graphgan.engine.train_ops import check_update_ops_used
+from graphgan.engine.graph.train_ops import check_update_ops_used
+from graphgan.engine.run import loop
 from graphgan.models.networks import dcgan_critic
 from graphgan.models.wgan_gp import WganGp, WganGpConfig
 

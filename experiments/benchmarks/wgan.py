@@ -9,8 +9,9 @@ All three run on the same graph, networks, batch and data in one process, interl
 """
 import numpy as np
 
-from graphgan.engine import checkpoint, loop, rundir, timing
 from graphgan.engine.config import make_config
+from graphgan.engine.run import checkpoint, loop, rundir
+from graphgan.engine.tools import timing
 from graphgan.models.wgan import WGAN
 
 
@@ -62,7 +63,7 @@ def bench_wgan(iterations=20, rounds=3, warmup=3, **overrides):
         _minimal_iteration(model, sess)
         _documented_iteration(model, sess)
       for _ in range(rounds):
-        result = loop._Loop(session, saver, rundir.RunDirectory(run_dir), None,  # pylint: disable=protected-access
+        result = loop.TrainLoop(session, saver, rundir.RunDirectory(run_dir), None,
                             iterations).run()
         times['engine'] += result.step_seconds[:-1]        # the last one includes the final save
         for name, fn in (('documented (numpy clip)', _documented_iteration),

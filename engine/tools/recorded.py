@@ -41,10 +41,11 @@ import tempfile
 
 import numpy as np
 
-from graphgan.engine import loop, registry
-from graphgan.engine.compat import module_command, tf
+from graphgan.engine import registry
+from graphgan.engine.compat import CHECKOUT, module_command, tf
 from graphgan.engine.config import make_config
 from graphgan.engine.errors import UserError
+from graphgan.engine.run import loop
 
 DEFAULT_RTOL = 1e-4
 ATOL_OF_LARGEST = 1e-6
@@ -70,8 +71,7 @@ def cpu_instruction_set():
 
 KIND_VARIABLE = 'GRAPHGAN_DEVICE_KIND'        # overrides device_kind() (a user's own name)
 BASELINE_VARIABLE = 'GRAPHGAN_RECORDED_DIR'   # a local baseline, searched before recorded/
-REPOSITORY_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              'recorded')
+REPOSITORY_DIR = os.path.join(CHECKOUT, 'recorded')
 
 
 def device_kind():
@@ -243,7 +243,7 @@ def measure_spread(out_path, command, log=print):
         env['ONEDNN_MAX_CPU_ISA'] = cap
       path = os.path.join(scratch, f'{cap}.json')
       log(f'replaying every configuration with oneDNN capped at {cap}')
-      done = subprocess.run(module_command('graphgan.engine.recorded', path), env=env,
+      done = subprocess.run(module_command('graphgan.engine.tools.recorded', path), env=env,
                             cwd=os.path.dirname(REPOSITORY_DIR), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, check=False)
       if done.returncode:

@@ -15,7 +15,7 @@ import collections
 
 from graphgan.engine.compat import tf, tf1, UPDATE_OPS
 from graphgan.engine.errors import UserError
-from graphgan.engine.train_ops import apply_with_updates, mark_replica_update_ops
+from graphgan.engine.graph.train_ops import apply_with_updates, mark_replica_update_ops
 
 PARAMETER_DEVICE = '/cpu:0'
 _VARIABLE_OP_TYPES = {'Variable', 'VariableV2', 'VarHandleOp'}

@@ -7,10 +7,12 @@ of an old checkpoint and the index rewrite — under the run directory's lock.
 """
 import os
 
-from graphgan.engine import timing
-from graphgan.engine import checkpoint as ckpt
-from graphgan.engine import loop, registry, rundir
+from graphgan.engine import registry
 from graphgan.engine.config import make_config
+from graphgan.engine.run import checkpoint as ckpt
+from graphgan.engine.run import loop, rundir
+from graphgan.engine.run import session as run_session
+from graphgan.engine.tools import timing
 
 QUIET = dict(summary_every_steps=0, sample_every_steps=0, export_every_epochs=0,
              log_every_steps=10 ** 9, train_steps=10 ** 9)
@@ -62,7 +64,7 @@ def bench_checkpoint(model_name, iterations=5, rounds=3, **overrides):
 def bench_remapper(model_name, iterations=5, rounds=3, **overrides):
   """Median seconds per iteration with grappler's remapper on (TF's default) and off (ours)."""
   model_cls = registry.get(model_name)
-  original = loop.session_config
+  original = run_session.session_config
   sessions = {}
   try:
     for name, mode in (('remapper off (graphgan)', 'OFF'), ('remapper on (TF default)', 'ON')):
@@ -71,11 +73,11 @@ def bench_remapper(model_name, iterations=5, rounds=3, **overrides):
         options = proto.graph_options.rewrite_options
         options.remapping = getattr(options, mode)
         return proto
-      loop.session_config = config
+      run_session.session_config = config
       with timing.temporary_run_dir() as run_dir:
         sessions[name] = _session(model_cls, overrides, run_dir)[0]
   finally:
-    loop.session_config = original
+    run_session.session_config = original
   rows = {name: [] for name in sessions}
   for _ in range(rounds):
     for name, session in sessions.items():

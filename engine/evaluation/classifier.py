@@ -1,14 +1,5 @@
-"""Sample quality on the embedded image sets: a small classifier trained once per set, cached.
+"""The measuring stick of sample quality: a small classifier per embedded image set, cached.
 
-Measures of a batch of generated images (NHWC in [-1, 1]), for ``glyphs28`` (10 classes, 28x28x1)
-and ``shapes64`` (4 classes, 64x64x3):
-- ``coverage``: how many classes are the classifier's answer for >= a fifth of their fair share
-  of the samples (2% of 10 classes, 5% of 4; a collapsed generator covers few);
-- ``confidence``: mean top-class probability; ``confident``: fraction with top probability >= 0.9
-  (noise and smudges get low confidence from a classifier that is ~99% right on real images);
-- ``class_kl``: KL(class histogram || uniform) in nats (0 = balanced);
-- ``frechet``: Fréchet distance between Gaussians fitted to the classifier's penultimate features
-  of real images and of the samples (an FID-style distance on this data set).
 The classifier lives in its own graph and session, so it never touches a training graph (which
 is finalized) or the session Keras shares; its weights are cached as ``.npz`` next to a ``.json``
 with its held-out accuracy and settings (retrained when the settings change).
@@ -17,11 +8,10 @@ The classifier is the measuring stick, so it must not depend on which process tr
 TensorFlow's CPU thread pools are fixed per process by its first session, and 400 training steps
 with 1 thread and with 2 end in different weights (max |dw| 0.17 for shapes64, real-vs-real
 Fréchet 5.93 vs 4.71). So it is always trained in a child process with ``CLASSIFIER_THREADS``
-threads on the CPU (``python -m graphgan.engine.quality``), whatever the threads or devices of the
+threads on the CPU (``python -m graphgan.engine.evaluation.classifier``), whatever the threads or devices of the
 process that needs it.
 """
 import dataclasses
-import hashlib
 import json
 import os
 import subprocess
@@ -32,16 +22,13 @@ from typing import Callable
 import numpy as np
 from absl import logging
 
-from graphgan.engine import rundir
+from graphgan.engine import files
 from graphgan.engine.compat import module_command, tf, tf1, thread_variables
 from graphgan.engine.data import glyphs as glyph_data
 from graphgan.engine.data import shapes as shape_data
 from graphgan.engine.data.loaders import to_unit_range
 from graphgan.engine.errors import UserError
 
-COVERAGE_FAIR_SHARE = 0.2    # a class counts as covered above this fraction of 1 / classes
-CONFIDENT = 0.9
-EVAL_SAMPLES = 1000          # generated images per evaluation; as many real ones as reference
 CLASSIFIER_THREADS = 2       # TensorFlow threads (intra- and inter-op) the classifier trains with
 CACHE_UNWRITABLE = 3         # exit code of the training child that could not write the cache
 PROGRESS_SECONDS = 10        # the training child prints a progress line this often
@@ -215,11 +202,11 @@ class ImageClassifier:
 
 
 def _train_in_child(spec, cache_dir, train_steps):
-  """Train and cache ``spec``'s classifier in ``python -m graphgan.engine.quality`` with the fixed threads."""
+  """Train and cache ``spec``'s classifier in ``python -m graphgan.engine.evaluation.classifier`` with the fixed threads."""
   try:
     os.makedirs(cache_dir, exist_ok=True)    # an unusable cache fails before the training
   except OSError as error:
-    raise _cache_error(rundir.os_error_message(error, cache_dir)) from None
+    raise cache_error(files.os_error_message(error, cache_dir)) from None
   env = dict(os.environ, CUDA_VISIBLE_DEVICES='-1', TF_CPP_MIN_LOG_LEVEL='2',
              **thread_variables(CLASSIFIER_THREADS))
   logging.info('Training the %s quality classifier, once per machine (%d Adam steps on the '
@@ -227,7 +214,7 @@ def _train_in_child(spec, cache_dir, train_steps):
                'the sample-quality report; a few minutes on a 2-core CPU). It is cached in %s.',
                spec.label, train_steps, CLASSIFIER_THREADS, cache_dir)
   started = time.monotonic()
-  child = subprocess.Popen(module_command('graphgan.engine.quality', spec.name, cache_dir,
+  child = subprocess.Popen(module_command('graphgan.engine.evaluation.classifier', spec.name, cache_dir,
                                           str(train_steps)), env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
   output = []
@@ -240,13 +227,13 @@ def _train_in_child(spec, cache_dir, train_steps):
     lines = [line for line in (errors + ''.join(output)).splitlines() if line.strip()]
     last = lines[-1] if lines else 'no output'
     if code == CACHE_UNWRITABLE:
-      raise _cache_error(last)
+      raise cache_error(last)
     raise RuntimeError(f'training the {spec.name} classifier failed (exit {code}): {last}')
   logging.info('Trained the %s quality classifier in %.0f s; cached in %s', spec.label,
                time.monotonic() - started, cache_dir)
 
 
-def _cache_error(reason):
+def cache_error(reason):
   return UserError(f'quality classifier cache: {reason} (the cache is $GRAPHGAN_CACHE_DIR, '
                    'default ~/.cache/graphgan)')
 
@@ -258,114 +245,21 @@ class GlyphClassifier(ImageClassifier):
     super().__init__(GLYPHS, cache_dir, train_steps)
 
 
-def frechet_distance(features_a, features_b):
-  """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^1/2), numpy only."""
-  mu_a, mu_b = features_a.mean(0), features_b.mean(0)
-  cov_a = np.cov(features_a, rowvar=False)
-  cov_b = np.cov(features_b, rowvar=False)
-  values, vectors = np.linalg.eigh(cov_a)
-  sqrt_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-  cross = np.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a)
-  trace_sqrt = np.sqrt(np.clip(cross, 0, None)).sum()
-  return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
-
-
-def sample_quality(classifier, samples, real_features):
-  """The measures above for ``samples`` against real images' ``real_features``."""
-  classes = classifier.spec.num_classes
-  probabilities, features = classifier.predict(samples)
-  share = np.bincount(probabilities.argmax(1), minlength=classes) / len(samples)
-  nonzero = share[share > 0]
-  return dict(coverage=int((share >= COVERAGE_FAIR_SHARE / classes).sum()),
-              confidence=float(probabilities.max(1).mean()),
-              confident=float((probabilities.max(1) >= CONFIDENT).mean()),
-              class_kl=float((nonzero * np.log(nonzero * classes)).sum()),
-              frechet=frechet_distance(real_features, features))
-
-
 def default_cache_dir():
   """Where classifiers are cached across runs: ``$GRAPHGAN_CACHE_DIR`` or ~/.cache/graphgan."""
   return os.environ.get('GRAPHGAN_CACHE_DIR') or os.path.join(os.path.expanduser('~'), '.cache',
                                                               'graphgan')
 
 
-class QualityMeasure:
-  """A data set's classifier with the features of real reference images: ``measure(samples)``."""
-
-  def __init__(self, spec, cache_dir=None, samples=EVAL_SAMPLES):
-    self.spec, self.samples = spec, samples
-    cache_dir = cache_dir or default_cache_dir()
-    self.classifier = ImageClassifier(spec, cache_dir)
-    self.real_features = self._real_features(cache_dir)
-
-  def _real_features(self, cache_dir):
-    """Features of ``samples`` held-out real images, cached next to the classifier.
-
-    Drawing and classifying them costs seconds, paid once per machine instead of once per
-    process (every short training run evaluates at its end). The cache is valid for the
-    classifier weights it was computed with (their checksum is stored with it).
-    """
-    with open(self.classifier.path, 'rb') as handle:
-      weights = hashlib.sha256(handle.read()).hexdigest()
-    path = os.path.join(cache_dir, f'{self.spec.name}_real_features_{self.samples}.npz')
-    try:
-      with np.load(path, allow_pickle=False) as cached:
-        if str(cached['weights_sha256']) == weights:
-          return cached['features']
-    except (OSError, KeyError, ValueError):
-      pass
-    images, _ = self.spec.held_out_set(2 * self.samples)   # the first half; floor() the second
-    _, features = self.classifier.predict(images[:self.samples])
-    partial = f'{path}.{os.getpid()}.tmp.npz'
-    try:
-      np.savez(partial, features=features, weights_sha256=np.array(weights))
-      os.replace(partial, path)
-    except OSError as error:
-      raise _cache_error(rundir.os_error_message(error, path)) from None
-    return features
-
-  def __call__(self, samples):
-    return sample_quality(self.classifier, samples, self.real_features)
-
-  def floor(self):
-    """The measures of as many other real images: the best a generator can score."""
-    images, _ = self.spec.held_out_set(2 * self.samples)
-    return self(images[self.samples:])
-
-
-_MEASURES = {}
-
-
-def measure_of(data_name):
-  """The process-wide ``QualityMeasure`` of an embedded data set; None when it has none."""
-  if data_name not in SPECS:
-    return None
-  if data_name not in _MEASURES:
-    _MEASURES[data_name] = QualityMeasure(SPECS[data_name])
-  return _MEASURES[data_name]
-
-
-def sample_quality_report(model, sess, samples=EVAL_SAMPLES):
-  """A ``final_report`` for image models: quality of ``samples`` of ``model.sample`` (fixed noise).
-
-  {} when the model's data set has no classifier (only the embedded ``glyphs28``/``shapes64``
-  have one). Runs no op of the training graph but the model's sampling, adds none.
-  """
-  data_name = model.default_data if model.config.data == 'embedded' else model.config.data
-  measure = measure_of(data_name)
-  if measure is None or tuple(model.data.example_shape) != tuple(measure.spec.image_shape):
-    return {}
-  return measure(model.sample(sess, samples))
-
 
 def main(argv):
-  """``python -m graphgan.engine.quality SPEC_NAME CACHE_DIR TRAIN_STEPS``: train and cache (the child)."""
+  """``python -m graphgan.engine.evaluation.classifier SPEC_NAME CACHE_DIR TRAIN_STEPS``: train and cache (the child)."""
   name, cache_dir, train_steps = argv
   spec = {s.name: s for s in SPECS.values()}[name]
   try:
     ImageClassifier(spec, cache_dir, int(train_steps), train_here=True).close()
   except OSError as error:
-    print(rundir.os_error_message(error, f'{spec.name} in {cache_dir}'), file=sys.stderr)
+    print(files.os_error_message(error, f'{spec.name} in {cache_dir}'), file=sys.stderr)
     sys.exit(CACHE_UNWRITABLE)
 
 

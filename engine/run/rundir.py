@@ -18,14 +18,16 @@ import stat
 
 from absl import logging
 
+from graphgan.engine import files
 from graphgan.engine.errors import UserError
+from graphgan.engine.files import PARTIAL, os_error_message
+from graphgan.engine.run.logs import RowLog, csv_cut, jsonl_cut, loss_row, metrics_row
 
 LOCK = 'lock'
 FLAGS = 'flags.txt'
 LOSSES = 'losses.csv'
 METRICS = 'metrics.jsonl'
 DATA = 'data.json'
-PARTIAL = '.partial'
 # Names graphgan writes at the top of a run directory (TensorBoard events match by prefix).
 _KNOWN = {LOCK, FLAGS, FLAGS + PARTIAL, LOSSES, METRICS, DATA, DATA + PARTIAL, 'checkpoints',
           'weights', 'samples'}
@@ -35,31 +37,11 @@ _LAYOUT = {LOCK: 'file', FLAGS: 'file', LOSSES: 'file', METRICS: 'file', DATA: '
            os.path.join('checkpoints', 'checkpoint'): 'file',
            os.path.join('checkpoints', 'skipped'): 'directory'}
 _EVENTS_PREFIX = 'events.out.tfevents.'
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def resolve(path):
   """The one real absolute path of ``path`` (``~``, relative parts and symlinks resolved)."""
   return os.path.realpath(os.path.abspath(os.path.expanduser(path)))
-
-
-def atomic_write(path, data, sync=False):
-  """Write ``data`` (str or bytes) to ``path`` through ``path.partial`` and a rename."""
-  partial = path + PARTIAL
-  with open(partial, 'wb') as handle:
-    handle.write(data.encode() if isinstance(data, str) else data)
-    handle.flush()
-    if sync:
-      os.fsync(handle.fileno())
-  os.replace(partial, path)
-
-
-def os_error_message(error, what):
-  """One line for an OSError met while writing ``what``."""
-  if error.errno in DISK_FULL:
-    return f'disk full while writing {what} ({os.strerror(error.errno)})'
-  detail = ' '.join(str(error.strerror or error).split())
-  return f'cannot write {what}: {detail[:200]}'
 
 
 class RunDirectory:
@@ -195,8 +177,8 @@ class RunDirectory:
     Rows up to ``resumed_step`` must be intact (they were flushed before that checkpoint was
     committed); later rows — a torn last line included — belong to iterations being redone.
     """
-    return {self.join(LOSSES): _csv_cut(self.join(LOSSES), resumed_step, require_last_row),
-            self.join(METRICS): _jsonl_cut(self.join(METRICS), resumed_step)}
+    return {self.join(LOSSES): csv_cut(self.join(LOSSES), resumed_step, require_last_row),
+            self.join(METRICS): jsonl_cut(self.join(METRICS), resumed_step)}
 
   # -- every check passed: change things ---------------------------------------------------
   def begin(self, config_lines, log_cuts):
@@ -209,7 +191,7 @@ class RunDirectory:
       for path, offset in log_cuts.items():
         if os.path.exists(path):
           os.truncate(path, offset)
-      atomic_write(self.join(FLAGS), config_lines)
+      files.atomic_write(self.join(FLAGS), config_lines)
     except OSError as error:
       raise UserError(f'{self.flag}: {os_error_message(error, error.filename or self.path)}') \
           from None
@@ -236,7 +218,7 @@ class RunDirectory:
     if fingerprint is None:
       return
     try:
-      atomic_write(self.join(DATA), json.dumps(fingerprint, indent=1) + '\n', sync=True)
+      files.atomic_write(self.join(DATA), json.dumps(fingerprint, indent=1) + '\n', sync=True)
     except OSError as error:
       raise UserError(f'{self.flag}: {os_error_message(error, self.join(DATA))}') from None
 
@@ -281,126 +263,6 @@ def parse_flag_lines(text, source):
   return values
 
 
-def _rows(path):
-  """(byte offset of each line's end, line text) for a text file; a torn last line included."""
-  with open(path, 'rb') as handle:
-    data = handle.read()
-  rows, start = [], 0
-  while start < len(data):
-    end = data.find(b'\n', start)
-    complete = end >= 0
-    end = end + 1 if complete else len(data)
-    rows.append((end, data[start:end].decode('utf-8', errors='replace').rstrip('\n'), complete))
-    start = end
-  return rows
-
-
-def _csv_cut(path, resumed_step, require_last_row):
-  if not os.path.exists(path):
-    if resumed_step and require_last_row:
-      raise UserError(f'{path} is missing, but the run resumes at step {resumed_step}; restore '
-                      'it or choose another --run_dir')
-    return 0
-  if not resumed_step:
-    return 0
-  rows = _rows(path)
-  if not rows or not rows[0][2] or not rows[0][1].startswith('step,'):
-    raise UserError(f'{path} line 1: not a losses.csv header; restore it or choose another '
-                    '--run_dir')
-  width, cut, last = rows[0][1].count(','), rows[0][0], 0
-  for number, (end, text, complete) in enumerate(rows[1:], 2):
-    if not complete:
-      break                        # a torn last line: the kill came mid-write
-    step = _csv_step(text, width)
-    if step is not None and step > resumed_step or last == resumed_step:
-      break                        # rows of the iterations being redone (a torn one included)
-    if step is None or step <= last:
-      raise UserError(f'{path} line {number}: not a loss row after step {last} '
-                      f'({text[:40]!r}); the run resumes at step {resumed_step}')
-    last, cut = step, end
-  if require_last_row and last != resumed_step:
-    raise UserError(f'{path}: rows end at step {last}, the checkpoint is at step '
-                    f'{resumed_step}; restore the file or choose another --run_dir')
-  return cut
-
-
-def _csv_step(text, width):
-  parts = text.split(',')
-  if len(parts) != width + 1:
-    return None
-  try:
-    [float(p) for p in parts[1:]]
-    return int(parts[0])
-  except ValueError:
-    return None
-
-
-def _jsonl_cut(path, resumed_step):
-  if not os.path.exists(path) or not resumed_step:
-    return 0
-  cut, last = 0, 0
-  for number, (end, text, complete) in enumerate(_rows(path), 1):
-    if not complete:
-      break
-    try:
-      step = int(json.loads(text)['step'])
-    except (ValueError, KeyError, TypeError):
-      step = None
-    if step is not None and step > resumed_step or last == resumed_step:
-      break
-    if step is None or step <= last:
-      raise UserError(f'{path} line {number}: not a metrics row after step {last}; the run '
-                      f'resumes at step {resumed_step}')
-    last, cut = step, end
-  return cut
-
-
-class RowLog:
-  """An append-only log (``losses.csv`` or ``metrics.jsonl``), flushed before each checkpoint."""
-
-  def __init__(self, path, format_row, header=None):
-    self.path = path
-    self._format = format_row
-    self._handle = None          # opened by the first row: no empty files
-    self.header = header
-
-  def append(self, step, values):
-    if self._handle is None:
-      self._handle = open(self.path, 'a', encoding='utf-8')
-    self._handle.write(self._format(self, step, values))
-
-  def flush(self, sync=False):
-    if self._handle is not None:
-      self._handle.flush()
-      if sync:
-        os.fsync(self._handle.fileno())
-
-  def close(self):
-    """Close; rows a full disk kept from the file come after the last checkpoint, so they are
-    redone by the next run anyway, and the error that stopped the run is the one to report."""
-    if self._handle is not None:
-      try:
-        self._handle.close()
-      except OSError:
-        pass
-
-
-def _loss_row(log, step, losses):
-  header = ','.join(['step'] + list(losses))
-  text = ''
-  if log.header is None:
-    log.header = header
-    text = header + '\n'
-  if header != log.header:
-    raise ValueError(f'loss names changed at step {step}: {list(losses)} vs {log.header}')
-  return text + ','.join([str(step)] + [repr(float(v)) for v in losses.values()]) + '\n'
-
-
-def _metrics_row(log, step, metrics):
-  del log
-  return json.dumps(dict(step=step, **{k: float(v) for k, v in metrics.items()})) + '\n'
-
-
 def open_logs(run):
   """(losses.csv, metrics.jsonl) opened for appending after ``begin`` cut them back."""
   losses_path = run.join(LOSSES)
@@ -408,7 +270,7 @@ def open_logs(run):
   if os.path.exists(losses_path) and os.path.getsize(losses_path):
     with open(losses_path, encoding='utf-8') as handle:
       header = handle.readline().rstrip('\n')
-  return (RowLog(losses_path, _loss_row, header), RowLog(run.join(METRICS), _metrics_row))
+  return (RowLog(losses_path, loss_row, header), RowLog(run.join(METRICS), metrics_row))
 
 
 def warn_missing_flags(run, missing):

@@ -19,9 +19,10 @@ import time
 
 import numpy as np
 
-from graphgan.engine import checkpoint as ckpt
+from graphgan.engine.compat import CHECKOUT
+from graphgan.engine.run import checkpoint as ckpt
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = CHECKOUT   # the repository root
 FAULT_POINTS = ('step:done', 'log:row', 'samples:written', 'export:written', 'checkpoint:marked',
                 'checkpoint:variables_written', 'checkpoint:committed', 'checkpoint:retiring')
 STRAY_SUFFIXES = ('.partial', ckpt.SAVING, ckpt.RETIRING)

@@ -3,10 +3,11 @@
 Towers run on logical CPU devices when there are fewer GPUs than towers: on CPU that measures the
 tower machinery's overhead (both devices share the same cores), not a speed-up.
 """
-from graphgan.engine import registry, timing
+from graphgan.engine import registry
 from graphgan.engine.config import make_config
-from graphgan.engine.loop import Session
-from graphgan.engine.towers import devices, gpu_count
+from graphgan.engine.graph.towers import devices, gpu_count
+from graphgan.engine.run.loop import Session
+from graphgan.engine.tools import timing
 
 # wgan_quick's widths: small enough for a shared 2-core CPU, the full documented algorithm.
 DEFAULT_OVERRIDES = {'wgan': dict(batch_size=16, g_base_channels=16, d_base_channels=16,

@@ -12,16 +12,16 @@ import platform
 import subprocess
 import sys
 
-from graphgan.engine.compat import TF32, tf
+from graphgan.engine.compat import CHECKOUT, TF32, tf
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = CHECKOUT   # the repository root
 TESTS = ('tests/test_gpu.py', 'tests/test_gpu_kernels.py', 'tests/test_cross_device.py',
          'tests/test_recorded_losses.py')
 
 
 def machine_lines():
   """What the report opens with: the machine, TensorFlow's build, the devices it sees."""
-  from graphgan.engine import recorded  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.tools import recorded  # pylint: disable=import-outside-toplevel
   build = tf.sysconfig.get_build_info()
   lines = [f'- date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}',
            f'- machine: {platform.machine()}, {_cpu_model()}, {os.cpu_count()} CPUs',

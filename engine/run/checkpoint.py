@@ -27,10 +27,10 @@ import re
 
 from absl import logging
 
-from graphgan.engine import faults
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.errors import UserError
-from graphgan.engine.rundir import PARTIAL, atomic_write
+from graphgan.engine.files import PARTIAL, atomic_write
+from graphgan.engine.run import faults
 
 CHECKPOINT_DIR = 'checkpoints'
 SKIPPED_DIR = 'skipped'

@@ -1,160 +1,38 @@
-"""The training loop every model shares.
+"""The training loop every model shares: ``train()`` and ``TrainLoop``.
 
 ``train(model_cls, config)``: one graph, seeded; the model builds every op; the engine adds its
 checkpointing and a finiteness check, then finalizes the graph before the first step. The session
-is shared with Keras (``K.set_session``). The run directory (``engine.rundir``) is locked and
+is shared with Keras (``K.set_session``). The run directory (``run/rundir.py``) is locked and
 checked before anything in it changes; resuming restores the newest complete checkpoint.
 
 Each iteration, in this order: ``model.iteration``; the losses' finiteness; the ``losses.csv``
 row; progress line, summaries, samples, HDF5 exports; the ``metrics.jsonl`` row at evaluation
 steps; at checkpoint steps the logs are flushed and fsynced, then the checkpoint is written and
-committed (``engine.checkpoint``). A kill at any instant therefore loses nothing that the next run
+committed (``run/checkpoint.py``). A kill at any instant therefore loses nothing that the next run
 does not redo bit for bit: it resumes from the newest committed checkpoint and cuts the logs back
 to that step. SIGINT (Ctrl-C) or SIGTERM during training is honoured after the running iteration:
 that step is checkpointed and the run stops with one line (``errors.Stopped``); a second one stops
 at once (the newest checkpoint stays what it was).
 """
-import contextlib
-import dataclasses
 import math
 import os
 import re
 import signal
-import sys
-import threading
 import time
 
 from absl import logging
 
-from graphgan.engine import checkpoint as ckpt
-from graphgan.engine import faults
-from graphgan.engine import hparams
-from graphgan.engine import images
-from graphgan.engine import resources
-from graphgan.engine import rundir
-from graphgan.engine import towers
-from graphgan.engine.compat import tf, tf1, keras, K
+from graphgan.engine import files
+from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import as_flag_lines, fixed_on_resume
-from graphgan.engine.data import make_source
 from graphgan.engine.data import fingerprint as data_fingerprint
 from graphgan.engine.errors import STOPPED_BY_SIGNAL, NonFiniteError, Stopped, UserError
-from graphgan.engine.train_ops import check_update_ops_used
-
-
-@dataclasses.dataclass
-class TrainResult:
-  """What a run did: steps run in this process, their losses, where things were written."""
-  run_dir: str
-  first_step: int                                     # the first iteration run by this call
-  last_step: int
-  losses: list = dataclasses.field(default_factory=list)   # [(step, {name: value})]
-  checkpoint: str = ''
-  report: dict = dataclasses.field(default_factory=dict)
-  step_seconds: list = dataclasses.field(default_factory=list)   # wall time of each iteration
-  restored: str = ''                                  # the checkpoint this call resumed from
-
-
-def run_dir_of(model_cls, config):
-  return config.run_dir or os.path.join('runs', model_cls.name)
-
-
-def session_config():
-  config = tf1.ConfigProto(allow_soft_placement=True)
-  config.gpu_options.allow_growth = True
-  # Grappler's remapper fails on every DCGAN-style critic ("remapper failed: ... fanout
-  # LeakyReluGrad exist for missing node ...BiasAdd": it tries to fuse Conv2D+BiasAdd+LeakyRelu
-  # whose BiasAdd output the gradient still reads) and then drops its whole rewrite, printing an
-  # error line per new fetch. Turning it off yields the same graph without the error (measured
-  # with bin/bench, see README).
-  config.graph_options.rewrite_options.remapping = \
-      config.graph_options.rewrite_options.OFF
-  return config
-
-
-class Session:
-  """A built, finalized graph with its model, session and data — shared by train, bench, tests."""
-
-  def __init__(self, model_cls, config, target='', device=None, make_session=True):
-    """``device``: a device function for every op (a cluster's ``replica_device_setter``);
-    ``make_session=False``: the caller creates the session (a cluster's session creator)."""
-    towers.check_towers(model_cls, config)
-    self.config = config
-    self.graph = tf.Graph()
-    self.sess = None
-    with self.graph.as_default(), tf1.device(device), _memory_errors():
-      keras.utils.set_random_seed(config.seed)
-      if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
-      self.data_name = model_cls.default_data if config.data == 'embedded' else config.data
-      self.data = make_source(self.data_name, config, config.seed)
-      self.model = model_cls(config, self.data)
-      self.model.build()
-      _check_example_shape(self.model, self.data, self.data_name)
-      check_update_ops_used(self.model.networks(),
-                            allow_unused=self.model.allow_unused_update_ops())
-      resources.check_graph_fits(self.graph, config.batch_size)
-      self.finite = FiniteCheck(tf1.global_variables())
-      self.init_op = tf1.global_variables_initializer()
-      self.local_init_op = tf1.local_variables_initializer()   # not in checkpoints
-      if make_session:
-        self.sess = tf1.Session(target, graph=self.graph,
-                                config=towers.session_config(config.num_gpus, session_config()))
-        K.set_session(self.sess)
-
-  def prepare(self, restore=None):
-    """Initialize (or ``restore()``), let Keras create its lazy ops, then finalize the graph."""
-    with self.graph.as_default():
-      if restore is None:
-        self.sess.run(self.init_op)
-        restored = None
-      else:
-        restored = restore(self.sess)
-        if restored is None:
-          self.sess.run(self.init_op)
-      self.sess.run(self.local_init_op)
-      K.get_session()                       # Keras' one-time variable-initialisation ops
-      for keras_model in self.model.keras_exports().values():
-        keras_model.set_weights(keras_model.get_weights())  # Keras' assign placeholders
-      self.model.before_finalize(self.sess)
-    self.graph.finalize()
-    return restored
-
-  def close(self):
-    if self.sess is not None:
-      self.sess.close()
-    K.clear_session()
-
-
-@contextlib.contextmanager
-def _memory_errors():
-  """A MemoryError while building data or graph is a size the user chose: one line."""
-  try:
-    yield
-  except MemoryError:
-    raise UserError('the data set or the model does not fit in this machine\'s memory (check '
-                    '--batch_size, --z_dim, the widths and --embedded_size)') from None
-
-
-class FiniteCheck:
-  """One prebuilt op telling which floating-point variables hold NaN or Inf."""
-
-  def __init__(self, variables):
-    self.variables = [v for v in variables if v.dtype.base_dtype.is_floating]
-    with tf1.name_scope('finite_check'):
-      self.op = tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in self.variables]) \
-          if self.variables else tf.constant([], tf.bool)
-
-  def non_finite(self, sess):
-    """Names of the variables holding a NaN or Inf (empty when all are finite)."""
-    flags = sess.run(self.op)
-    return [v.op.name for v, ok in zip(self.variables, flags) if not ok]
-
-
-def _check_example_shape(model, data, data_name):
-  expected = getattr(model, 'example_shape', None)
-  if expected is not None and tuple(data.example_shape) != tuple(expected):
-    raise UserError(f'--data={data_name}: examples are shaped {tuple(data.example_shape)}, '
-                    f'model {model.name} expects {tuple(expected)}')
+from graphgan.engine.run import checkpoint as ckpt
+from graphgan.engine.run import faults, hparams, images, rundir
+from graphgan.engine.run.logs import NoLog
+from graphgan.engine.run.progress import Progress, crossed, format_values
+from graphgan.engine.run.session import Session, TrainResult, run_dir_of
+from graphgan.engine.run.signals import StopRequests
 
 
 def train(model_cls, config, max_steps=None):
@@ -192,10 +70,10 @@ def train(model_cls, config, max_steps=None):
         run.record_data(data_print)
         checkpoints.recover(restored.skipped if restored else ())
       except OSError as error:
-        raise UserError(f'{run.flag}: {rundir.os_error_message(error, error.filename)}') \
+        raise UserError(f'{run.flag}: {files.os_error_message(error, error.filename)}') \
             from None
       with session.graph.as_default():
-        return _Loop(session, checkpoints, run, restored, max_steps).run()
+        return TrainLoop(session, checkpoints, run, restored, max_steps).run()
   finally:
     session.close()
 
@@ -216,96 +94,16 @@ def _check_data(run, now, config):
   raise UserError(f'{source}: the data set changed since this run started ({"; ".join(changed)}'
                   f'; {run.join(rundir.DATA)}); resuming would continue on other data — restore '
                   'it, choose another --run_dir, or pass --allow_changed_data')
-
-
-class _StopRequests:
-  """SIGINT/SIGTERM while training: remembered, and honoured between iterations (``_Loop._stop``);
-  a second one stops at once. A signal the process was started with ignored (SIGINT of a
-  background job) stays ignored.
-
-  Python runs a signal handler only between bytecodes, so two signals that arrive during one long
-  ``sess.run`` (a documented-width iteration takes ~30 s on a CPU) would reach it as one. Every
-  delivery is also written to a wakeup pipe (``signal.set_wakeup_fd``) that a thread reads: at the
-  second one it gives the main thread ``GRACE_SECONDS`` to stop the usual way, then ends the
-  process itself (exit 130, one line; the newest checkpoint is intact, as after kill -9).
-  """
-
-  SIGNALS = (signal.SIGINT, signal.SIGTERM)
-  GRACE_SECONDS = 0.5
-
-  def __init__(self):
-    self.signum = None
-    self._previous = {}
-    self._stopping = threading.Event()
-    self._pipe = None
-    self._old_wakeup = -1
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():
-      for signum in self.SIGNALS:
-        previous = signal.getsignal(signum)
-        if previous is not signal.SIG_IGN:
-          self._previous[signum] = previous
-          signal.signal(signum, self._request)
-      if self._previous:
-        self._pipe = os.pipe()
-        os.set_blocking(self._pipe[1], False)
-        self._old_wakeup = signal.set_wakeup_fd(self._pipe[1], warn_on_full_buffer=False)
-        threading.Thread(target=self._watch, args=(self._pipe[0],), daemon=True,
-                         name='graphgan-stop-requests').start()
-    return self
-
-  def _request(self, signum, frame):
-    del frame
-    if self.signum is not None:
-      self._stopping.set()
-      raise KeyboardInterrupt
-    self.signum = signum
-    logging.warning('%s: stopping after this iteration, with a checkpoint (again: stop at once)',
-                    signal.Signals(signum).name)
-
-  def _watch(self, read_fd):
-    """Count deliveries; at the second, stop at once if the main thread cannot."""
-    watched, seen = {int(s) for s in self._previous}, 0
-    try:
-      while True:
-        try:
-          data = os.read(read_fd, 64)
-        except OSError:
-          return
-        if not data:
-          return
-        seen += sum(1 for number in data if number in watched)
-        if seen >= 2:
-          if self._stopping.wait(self.GRACE_SECONDS):
-            return                       # the main thread is stopping the usual way
-          program = sys.argv[0].rsplit('/', 1)[-1] if sys.argv else 'graphgan'
-          os.write(2, f'{program}: interrupted (a second stop request during one long step); '
-                      'a training run continues from its newest checkpoint when the same command '
-                      'is run again\n'.encode())
-          os._exit(128 + signal.SIGINT)  # pylint: disable=protected-access
-    finally:
-      os.close(read_fd)
-
-  def __exit__(self, *exc_info):
-    for signum, previous in self._previous.items():
-      signal.signal(signum, previous)
-    if self._pipe is not None:
-      signal.set_wakeup_fd(self._old_wakeup)
-      os.close(self._pipe[1])          # the watcher reads the end of the pipe and returns
-      self._pipe = None
-
-
 def _check_restored(session, sess):
   bad = session.finite.non_finite(sess)
   if bad:
     raise ValueError(f'holds non-finite values in {len(bad)} variable(s), e.g. {bad[0]}')
 
 
-class _Loop:
+class TrainLoop:
   """The per-iteration schedule: step, log, summarize, sample, export, evaluate, checkpoint.
 
-  ``engine/cluster_train.py`` subclasses it: the step is then the cluster's shared global step
+  ``engine/cluster/train.py`` subclasses it: the step is then the cluster's shared global step
   (``_advance``), and only the chief (``is_chief``) writes anything.
   """
 
@@ -326,7 +124,7 @@ class _Loop:
     end = self.config.train_steps
     self.end = min(end, self.step + max_steps) if max_steps else end
     self.writer = None
-    self.loss_log = self.metrics_log = _NoLog()
+    self.loss_log = self.metrics_log = NoLog()
     if self.is_chief:
       if self.config.summary_every_steps:
         self.writer = tf1.summary.FileWriter(run.path, graph=None)
@@ -343,7 +141,7 @@ class _Loop:
       self._train(result)
     except OSError as error:
       what = _filename(error) or self.run_dir.path
-      raise UserError(f'{rundir.os_error_message(error, what)}; stopped at step {self.step} — '
+      raise UserError(f'{files.os_error_message(error, what)}; stopped at step {self.step} — '
                       f'{self._last_good()}') from None
     except tf.errors.OpError as error:
       if 'No space left' not in str(error) and 'Read-only' not in str(error):
@@ -365,11 +163,11 @@ class _Loop:
     return result
 
   def _train(self, result):
-    with _StopRequests() as stop:
+    with StopRequests() as stop:
       self._train_until_stopped(result, stop)
 
   def _train_until_stopped(self, result, stop):
-    with _Progress(self.step, self.end, self.config.log_every_steps) as progress:
+    with Progress(self.step, self.end, self.config.log_every_steps) as progress:
       self._iterations(result, stop, progress)
 
   def _iterations(self, result, stop, progress):
@@ -393,10 +191,10 @@ class _Loop:
       faults.point('log:row')
       self._after_step(losses, progress, previous)
       last = self.step >= self.end
-      if self.is_chief and (_crossed(previous, self.step, self.config.eval_every_steps) or last):
+      if self.is_chief and (crossed(previous, self.step, self.config.eval_every_steps) or last):
         progress.doing = f'evaluating the model at step {self.step}'
         result.report = self._evaluate()
-      if self.is_chief and (_crossed(previous, self.step, self.config.save_every_steps) or last):
+      if self.is_chief and (crossed(previous, self.step, self.config.save_every_steps) or last):
         progress.doing = f'writing the checkpoint of step {self.step}'
         result.checkpoint = self._save()
       result.step_seconds.append(time.perf_counter() - started)
@@ -404,7 +202,7 @@ class _Loop:
     if self.is_chief and not result.report:
       result.report = model.final_report(sess)    # nothing left to train: report only
     if result.report:
-      logging.info('Final report: %s', _format(result.report))
+      logging.info('Final report: %s', format_values(result.report))
     if self.step >= self.end and not result.checkpoint and self._step_unsaved():
       result.checkpoint = self._save()
     if self.writer and self.step >= self.config.train_steps:
@@ -437,13 +235,13 @@ class _Loop:
       logging.info('%s', progress.line(step, losses, self.data.completed_epochs))
     if not self.is_chief:
       return
-    if config.summary_every_steps and (_crossed(previous, step, config.summary_every_steps) or
+    if config.summary_every_steps and (crossed(previous, step, config.summary_every_steps) or
                                        step >= self.end):    # final losses: HParams metrics
       self._scalars(losses, step)
       logged = self.model.logged_tensors()
       if logged:
         self._scalars(self.session.sess.run(logged), step)
-    if (config.sample_every_steps and _crossed(previous, step, config.sample_every_steps)) or \
+    if (config.sample_every_steps and crossed(previous, step, config.sample_every_steps)) or \
         step >= self.end:
       self._samples(step)
     epochs = self.data.completed_epochs
@@ -474,7 +272,7 @@ class _Loop:
     data, shape = images.sample_png(samples, self.model.sample_kind, f'step {step}')
     path = self.run_dir.join('samples', f'samples_step{step:07d}.png')
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    rundir.atomic_write(path, data)
+    files.atomic_write(path, data)
     faults.point('samples:written')
     if self.writer:
       image = tf1.Summary.Image(height=shape[0], width=shape[1], colorspace=shape[2],
@@ -523,7 +321,7 @@ class _Loop:
   def _check_finite_losses(self, losses):
     bad = {name: value for name, value in losses.items() if not math.isfinite(value)}
     if bad:
-      raise NonFiniteError(f'step {self.step}: non-finite loss {_format(bad)}; stopped — '
+      raise NonFiniteError(f'step {self.step}: non-finite loss {format_values(bad)}; stopped — '
                            f'{self._last_good()}')
 
   def _last_good(self):
@@ -536,86 +334,6 @@ class _Loop:
 def _filename(error):
   """The file an OSError is about (h5py reports it only inside its message)."""
   if error.filename:
-    return str(error.filename).removesuffix(rundir.PARTIAL)
+    return str(error.filename).removesuffix(files.PARTIAL)
   found = re.search(r"filename = '([^']+)'", str(error))
-  return found.group(1).removesuffix(rundir.PARTIAL) if found else None
-
-
-def _crossed(previous, step, every):
-  """True when a multiple of ``every`` lies in (previous, step] (a cluster's step may jump).
-
-  ``every`` 0 means never.
-  """
-  return bool(every) and step // every > previous // every
-
-
-def _format(values):
-  return ' '.join(f'{name} {value:.6g}' for name, value in values.items())
-
-
-PROGRESS_SECONDS = 10   # no silence longer than this while training (issue 29)
-
-
-class _Progress:
-  """Progress lines: step/total, losses, steps/s over the last interval, ETA. A line is due at the
-  first step of a process, every ``--log_every_steps``, at the end, and whenever
-  ``PROGRESS_SECONDS`` passed since the last one; while one step runs longer than that (a
-  documented-width iteration on a CPU), a heartbeat thread says it is still running."""
-
-  def __init__(self, start, end, log_every):
-    self.start, self.end, self.log_every = start, end, log_every
-    self.last_step, self.last_time = start, time.perf_counter()
-    self.last_heard = self.last_time   # last line or heartbeat: when the next heartbeat is due
-    self.doing = f'running step {start + 1}/{end}'    # what the heartbeat says is going on
-    self._stop = threading.Event()
-    self._heart = None
-
-  def due(self, previous, step):
-    return (previous == self.start or _crossed(previous, step, self.log_every) or
-            step >= self.end or time.perf_counter() - self.last_time >= PROGRESS_SECONDS)
-
-  def line(self, step, losses, epoch):
-    now = time.perf_counter()
-    rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
-    self.last_step, self.last_time, self.last_heard = step, now, now
-    eta = (self.end - step) / rate if rate > 0 else float('inf')
-    return (f'step {step}/{self.end} epoch {epoch} | {_format(losses)} | '
-            f'{rate:.2f} steps/s | ETA {_duration(eta)}')
-
-  def __enter__(self):
-    self._heart = threading.Thread(target=self._beat, daemon=True, name='graphgan-progress')
-    self._heart.start()
-    return self
-
-  def _beat(self):
-    while not self._stop.wait(1.0):
-      now = time.perf_counter()
-      if now - self.last_heard >= PROGRESS_SECONDS:
-        logging.info('still %s (%s since the last line)', self.doing,
-                     _duration(now - self.last_time))
-        self.last_heard = now   # next beat in another PROGRESS_SECONDS; the rate keeps last_time
-
-  def __exit__(self, *exc_info):
-    self._stop.set()
-
-
-def _duration(seconds):
-  if not math.isfinite(seconds):
-    return '?'
-  minutes, seconds = divmod(int(seconds), 60)
-  hours, minutes = divmod(minutes, 60)
-  return f'{hours}h{minutes:02d}m{seconds:02d}s' if hours else f'{minutes}m{seconds:02d}s'
-
-
-class _NoLog:
-  """A non-chief worker's logs: it writes nothing."""
-
-  def append(self, step, values):
-    pass
-
-  def flush(self, sync=False):
-    pass
-
-  def close(self):
-    pass
-
+  return found.group(1).removesuffix(files.PARTIAL) if found else None

@@ -1,0 +1,1 @@
+"""The ps/worker cluster: its flags and spec, and the distributed trainer."""

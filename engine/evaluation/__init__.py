@@ -1,0 +1,1 @@
+"""Sample quality and 2-D mode metrics."""

@@ -1,0 +1,25 @@
+"""Files written whole: through a ``.partial`` file and a rename, with one-line OS errors."""
+import errno
+import os
+
+PARTIAL = '.partial'
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def atomic_write(path, data, sync=False):
+  """Write ``data`` (str or bytes) to ``path`` through ``path.partial`` and a rename."""
+  partial = path + PARTIAL
+  with open(partial, 'wb') as handle:
+    handle.write(data.encode() if isinstance(data, str) else data)
+    handle.flush()
+    if sync:
+      os.fsync(handle.fileno())
+  os.replace(partial, path)
+
+
+def os_error_message(error, what):
+  """One line for an OSError met while writing ``what``."""
+  if error.errno in DISK_FULL:
+    return f'disk full while writing {what} ({os.strerror(error.errno)})'
+  detail = ' '.join(str(error.strerror or error).split())
+  return f'cannot write {what}: {detail[:200]}'

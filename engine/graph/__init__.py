@@ -1,0 +1,1 @@
+"""Graph building blocks: networks, update ops, towers, snapshots, the unroll."""

@@ -1,0 +1,1 @@
+"""The run-time: session, training loop, progress, checkpoints, the run directory."""

@@ -1,0 +1,1 @@
+"""Development tools: benchmarks, crash test, recorded losses, device checks."""
