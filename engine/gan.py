@@ -14,7 +14,7 @@ TF-GAN's stages (GANModel -> GANLoss -> GANTrainOps -> loop) in graph mode. A su
 
 The engine builds, in this order (the order fixes the graph, hence recorded losses): networks;
 placeholders ``real``, ``z`` (and ``K.learning_phase()`` when ``feed_learning_phase``), the extra
-inputs; the losses in ``--num_gpus`` towers (``engine/graph/towers.py``); one step counter per network;
+inputs; the losses in ``--num_gpus`` towers (``graph/towers.py``); one step counter per network;
 the train ops (each network's own update ops, checked by the loop); the constraint ops. The loop
 feeds every step from the data sampler (images, then noise, then the extra inputs: one RNG, so
 resume is exact); samples come from fixed noise (seed + 1); the networks are exported to HDF5.
@@ -34,6 +34,7 @@ from graphgan.engine.graph import towers
 from graphgan.engine.graph.network import KerasNetwork
 from graphgan.engine.graph.train_ops import step_counter
 from graphgan.engine.model import Model
+
 
 @dataclasses.dataclass(frozen=True)
 class GANConfig(TrainConfig):

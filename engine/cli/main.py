@@ -56,7 +56,8 @@ def _train_main():
   node = cluster.from_flags()
   model_cls, config = config_from_flags()
   if node:
-    from graphgan.engine.cluster import train as cluster_train  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel
+    from graphgan.engine.cluster import train as cluster_train
     result = cluster_train.train(model_cls, config, node)
     if not node.is_chief:   # a ps task or a non-chief worker: it writes nothing
       return

@@ -8,8 +8,8 @@ The classifier is the measuring stick, so it must not depend on which process tr
 TensorFlow's CPU thread pools are fixed per process by its first session, and 400 training steps
 with 1 thread and with 2 end in different weights (max |dw| 0.17 for shapes64, real-vs-real
 Fréchet 5.93 vs 4.71). So it is always trained in a child process with ``CLASSIFIER_THREADS``
-threads on the CPU (``python -m graphgan.engine.evaluation.classifier``), whatever the threads or devices of the
-process that needs it.
+threads on the CPU (``python -m graphgan.engine.evaluation.classifier``), whatever the threads or
+devices of the process that needs it.
 """
 import dataclasses
 import json
@@ -31,6 +31,7 @@ from graphgan.engine.errors import UserError
 
 CLASSIFIER_THREADS = 2       # TensorFlow threads (intra- and inter-op) the classifier trains with
 CACHE_UNWRITABLE = 3         # exit code of the training child that could not write the cache
+CHILD_MODULE = 'graphgan.engine.evaluation.classifier'   # run with -m: trains, caches, exits
 PROGRESS_SECONDS = 10        # the training child prints a progress line this often
 
 
@@ -202,7 +203,8 @@ class ImageClassifier:
 
 
 def _train_in_child(spec, cache_dir, train_steps):
-  """Train and cache ``spec``'s classifier in ``python -m graphgan.engine.evaluation.classifier`` with the fixed threads."""
+  """Train and cache ``spec``'s classifier in a child process (this module run with ``-m``) with
+  the fixed threads."""
   try:
     os.makedirs(cache_dir, exist_ok=True)    # an unusable cache fails before the training
   except OSError as error:
@@ -214,7 +216,7 @@ def _train_in_child(spec, cache_dir, train_steps):
                'the sample-quality report; a few minutes on a 2-core CPU). It is cached in %s.',
                spec.label, train_steps, CLASSIFIER_THREADS, cache_dir)
   started = time.monotonic()
-  child = subprocess.Popen(module_command('graphgan.engine.evaluation.classifier', spec.name, cache_dir,
+  child = subprocess.Popen(module_command(CHILD_MODULE, spec.name, cache_dir,
                                           str(train_steps)), env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
   output = []
@@ -251,9 +253,9 @@ def default_cache_dir():
                                                               'graphgan')
 
 
-
 def main(argv):
-  """``python -m graphgan.engine.evaluation.classifier SPEC_NAME CACHE_DIR TRAIN_STEPS``: train and cache (the child)."""
+  """``python -m graphgan.engine.evaluation.classifier SPEC_NAME CACHE_DIR TRAIN_STEPS``: train
+  and cache (the child)."""
   name, cache_dir, train_steps = argv
   spec = {s.name: s for s in SPECS.values()}[name]
   try:

@@ -18,7 +18,7 @@ import numpy as np
 
 from graphgan.engine import files
 from graphgan.engine.evaluation.classifier import (SPECS, ImageClassifier, cache_error,
-                                                  default_cache_dir)
+                                                   default_cache_dir)
 
 COVERAGE_FAIR_SHARE = 0.2    # a class counts as covered above this fraction of 1 / classes
 CONFIDENT = 0.9
