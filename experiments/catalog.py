@@ -305,12 +305,13 @@ WGAN_AUTHOR_WIDE = Experiment(
     progress_steps=tuple(range(500, 10001, 500)),
     plots=_author_plots(('width 64', 'width 32')),
     references=references.image_quality,
-    shortfall='A width-64 iteration costs about 5-8 s on one core of the 2-core CPU (width 32: '
-              '1.5-2 s), so 10,000 iterations are 14-22 CPU-h for width 64 alone; the runs train '
-              'in 1,000-iteration slices on one core, width 64 then width 32, as far as the '
-              'working session allows (at least 1,000 for width 64). A GPU runs the whole '
-              'experiment in one command: `bin/reproduce --experiment=wgan_author_wide '
-              '--processes=2` (docs/wgan.md gives the FLOP-based estimate).')
+    shortfall='A width-64 iteration costs about 5-8 s on one core of the 2-core CPU alone and '
+              '20-35 s beside other work (width 32: 1.5-2 s alone), so 10,000 iterations are 14-22 '
+              'CPU-h for width 64 alone; the runs train in 1,000-iteration slices on one core, '
+              'width 64 then width 32. Run dirs live on the machine that trains them and this '
+              'workspace\'s machine was replaced on 2026-12-07 (the w64 run, then at ~740, was '
+              'lost and restarted from 0). A GPU runs the whole experiment in one command: '
+              '`bin/reproduce --experiment=wgan_author_wide --processes=2`.')
 
 
 # -- smoke: the harness end to end in about a minute (tests run it) -----------------------------
