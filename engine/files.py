@@ -1,6 +1,7 @@
 """Files written whole: through a ``.partial`` file and a rename, with one-line OS errors."""
 import errno
 import os
+import re
 
 PARTIAL = '.partial'
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -23,3 +24,11 @@ def os_error_message(error, what):
     return f'disk full while writing {what} ({os.strerror(error.errno)})'
   detail = ' '.join(str(error.strerror or error).split())
   return f'cannot write {what}: {detail[:200]}'
+
+
+def error_filename(error):
+  """The file an OSError is about (h5py reports it only inside its message)."""
+  if error.filename:
+    return str(error.filename).removesuffix(PARTIAL)
+  found = re.search(r"filename = '([^']+)'", str(error))
+  return found.group(1).removesuffix(PARTIAL) if found else None

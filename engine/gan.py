@@ -99,7 +99,8 @@ class AlternatingGAN(Model):
 
   def learning_rates(self):
     """{name: learning rate (a number or a tensor, e.g. decayed by ``self.counters``)} logged as
-    TensorBoard scalars ``learning_rate/<name>``; the counters exist when ``optimizers`` runs."""
+    TensorBoard scalars ``learning_rate/<name>``. Called once, after the counters and before
+    ``optimizers()``, which finds them built in ``self.learning_rate_tensors``."""
     return {}
 
   def discriminator_steps_at(self, step):
@@ -140,6 +141,8 @@ class AlternatingGAN(Model):
 
     names = self.counter_names or (f'{key}_steps', 'generator_steps')
     self.counters = {key: step_counter(names[0]), 'generator': step_counter(names[1])}
+    self.learning_rate_tensors = {name: tf.convert_to_tensor(rate, tf.float32)
+                                  for name, rate in self.learning_rates().items()}
     d_optimizer, g_optimizer = self.optimizers()
     self.train_discriminator = towers.apply_towers(built, key, d_optimizer,
                                                    counter=self.counters[key])
@@ -157,8 +160,6 @@ class AlternatingGAN(Model):
     if self.constrain is not None:
       with tf1.control_dependencies([self.train_discriminator]):
         self.train_discriminator_then_constrain = self.constraint('clip_after_update')
-    self.learning_rate_tensors = {name: tf.convert_to_tensor(rate, tf.float32)
-                                  for name, rate in self.learning_rates().items()}
     self.generator_feeds = self._feeds_of(self.loss_tensors[self.generator_loss], 'generator')
     self.discriminator_feeds = self._feeds_of(
         [self.loss_tensors[n] for n in self._names if n != self.generator_loss], key)

@@ -42,6 +42,6 @@ class EmaGAN(AlternatingGAN):
             for key, counter in self.counters.items()}
 
   def optimizers(self):
-    rates = self.learning_rates()
+    rates = self.learning_rate_tensors   # learning_rates(), built once by the engine
     return (tf1.train.AdamOptimizer(rates['discriminator'], 0.5, name='adam_discriminator'),
             tf1.train.AdamOptimizer(rates['generator'], 0.5, name='adam_generator'))

@@ -14,9 +14,9 @@ to that step. SIGINT (Ctrl-C) or SIGTERM during training is honoured after the r
 that step is checkpointed and the run stops with one line (``errors.Stopped``); a second one stops
 at once (the newest checkpoint stays what it was).
 """
+import dataclasses
 import math
 import os
-import re
 import signal
 import time
 
@@ -31,8 +31,21 @@ from graphgan.engine.run import checkpoint as ckpt
 from graphgan.engine.run import faults, hparams, images, rundir
 from graphgan.engine.run.logs import NoLog
 from graphgan.engine.run.progress import Progress, crossed, format_values
-from graphgan.engine.run.session import Session, TrainResult, run_dir_of
+from graphgan.engine.run.session import Session, run_dir_of
 from graphgan.engine.run.signals import StopRequests
+
+
+@dataclasses.dataclass
+class TrainResult:
+  """What a run did: steps run in this process, their losses, where things were written."""
+  run_dir: str
+  first_step: int                                     # the first iteration run by this call
+  last_step: int
+  losses: list = dataclasses.field(default_factory=list)   # [(step, {name: value})]
+  checkpoint: str = ''
+  report: dict = dataclasses.field(default_factory=dict)
+  step_seconds: list = dataclasses.field(default_factory=list)   # wall time of each iteration
+  restored: str = ''                                  # the checkpoint this call resumed from
 
 
 def train(model_cls, config, max_steps=None):
@@ -140,7 +153,7 @@ class TrainLoop:
     try:
       self._train(result)
     except OSError as error:
-      what = _filename(error) or self.run_dir.path
+      what = files.error_filename(error) or self.run_dir.path
       raise UserError(f'{files.os_error_message(error, what)}; stopped at step {self.step} — '
                       f'{self._last_good()}') from None
     except tf.errors.OpError as error:
@@ -329,11 +342,3 @@ class TrainLoop:
       step, path = self.last_checkpoint
       return f'the last good checkpoint is step {step} ({path}), intact; re-running resumes there'
     return 'no checkpoint was written yet (re-running starts from step 0)'
-
-
-def _filename(error):
-  """The file an OSError is about (h5py reports it only inside its message)."""
-  if error.filename:
-    return str(error.filename).removesuffix(files.PARTIAL)
-  found = re.search(r"filename = '([^']+)'", str(error))
-  return found.group(1).removesuffix(files.PARTIAL) if found else None

@@ -6,7 +6,6 @@ the cluster's session creator): Keras' lazy variable bookkeeping made first, the
 ``before_finalize``, then ``graph.finalize()``.
 """
 import contextlib
-import dataclasses
 import os
 
 from graphgan.engine import resources
@@ -15,19 +14,6 @@ from graphgan.engine.data import make_source
 from graphgan.engine.errors import UserError
 from graphgan.engine.graph import towers
 from graphgan.engine.graph.train_ops import check_update_ops_used
-
-
-@dataclasses.dataclass
-class TrainResult:
-  """What a run did: steps run in this process, their losses, where things were written."""
-  run_dir: str
-  first_step: int                                     # the first iteration run by this call
-  last_step: int
-  losses: list = dataclasses.field(default_factory=list)   # [(step, {name: value})]
-  checkpoint: str = ''
-  report: dict = dataclasses.field(default_factory=dict)
-  step_seconds: list = dataclasses.field(default_factory=list)   # wall time of each iteration
-  restored: str = ''                                  # the checkpoint this call resumed from
 
 
 def run_dir_of(model_cls, config):
