@@ -3,8 +3,9 @@ machine's device kind, and the tolerance bites: a 1% learning-rate change moves 
 
 Each file was written by the command stored in it (``bin/record_losses ...``); the policy for
 re-recording is in WORKSPACE.md. Tolerance per value: ``atol + rtol * |recorded|``, both stored in
-the file (engine/tools/recorded.py). A file replays only on its own device kind (``gpu``,
-``cpu-avx512``, ``cpu-avx2``, ...): where this machine's kind has no file for a configuration,
+the file (engine/tools/recorded.py). A file replays only on its own device kind (``gpu``, a CPU
+model ``cpu-avx512-intel-6-207``, else its instruction set ``cpu-avx512``, ``cpu-avx2``, ...):
+where this machine's kinds have no file for a configuration,
 the replay skips with one line naming the kind and the command that records a local baseline
 (``bin/record_losses --all --out=DIR``, then ``GRAPHGAN_RECORDED_DIR=DIR``).
 """
@@ -36,7 +37,7 @@ PERTURBED_LEARNING_RATE = {'wgan': 'learning_rate_d', 'wgan_gp': 'learning_rate_
 def _recording_for_this_machine(configuration):
   """This kind's recording of ``configuration``, or a skip that says how to make one."""
   kind = recorded.device_kind()
-  path = recorded.find(*configuration, kind)
+  path = recorded.find(*configuration)
   if path is None:
     pytest.skip(f'no recording of {_id(configuration)} for this machine\'s kind {kind} (CPU '
                 f'results differ per kind); record a baseline here with `bin/record_losses --all '
@@ -92,6 +93,24 @@ def test_a_local_baseline_is_replayed_before_the_repository(tmp_path, monkeypatc
   assert recorded.find(*configuration, 'cpu-imaginary') == str(tmp_path / name)
   monkeypatch.delenv(recorded.BASELINE_VARIABLE)
   assert recorded.find(*configuration, 'cpu-imaginary') is None
+
+
+def test_a_cpu_models_own_recording_comes_before_its_instruction_sets(tmp_path, monkeypatch):
+  """CPUs of one instruction set differ among themselves too (WORKSPACE.md, recorded losses):
+  this CPU model's file replays first; the instruction set's file serves where it has none."""
+  configuration = CONFIGURATIONS[0]
+  monkeypatch.delenv(recorded.KIND_VARIABLE, raising=False)
+  monkeypatch.setattr(recorded.tf.config, 'list_physical_devices', lambda kind=None: [])
+  monkeypatch.setattr(recorded, 'cpu_instruction_set', lambda: 'imaginary')
+  monkeypatch.setattr(recorded, 'cpu_model', lambda: 'acme-1-2')
+  monkeypatch.setenv(recorded.BASELINE_VARIABLE, str(tmp_path))
+  assert recorded.device_kinds() == ['cpu-imaginary-acme-1-2', 'cpu-imaginary']
+  generic = tmp_path / recorded.file_name(*configuration, 'cpu-imaginary')
+  generic.write_text('{}')
+  assert recorded.find(*configuration) == str(generic)
+  specific = tmp_path / recorded.file_name(*configuration, 'cpu-imaginary-acme-1-2')
+  specific.write_text('{}')
+  assert recorded.find(*configuration) == str(specific)
 
 
 def test_every_recording_of_a_configuration_stores_the_same_command():

@@ -5,8 +5,9 @@ overrides, seed, step count, TensorFlow version, device kind and the command tha
 loss as a list, and its tolerance. ``replay`` re-runs exactly that configuration on this machine
 and ``compare`` checks every value on its own: ``|now - recorded| <= atol + rtol * |recorded|``.
 
-Recordings are per device kind: ``gpu``, or ``cpu-<isa>`` by the widest vector instruction set
-the CPU offers (``cpu-avx512``, ``cpu-avx2``, ...). TensorFlow's CPU kernels (oneDNN) pick their
+Recordings are per device kind: ``gpu``, or the CPU model ``cpu-<isa>-<vendor>-<family>-<model>``
+(``cpu-avx512-intel-6-207``), else the widest vector instruction set the CPU offers (``cpu-avx512``,
+``cpu-avx2``: the files of before 2026-12-08). TensorFlow's CPU kernels (oneDNN) pick their
 code per instruction set, which changes float32 summation order, and training amplifies that:
 measured 2026-12-07, the AVX-512 recordings re-run on an AVX2 CPU differ from the first
 iteration's second update on, by up to 1e-2 relative within 10-20 steps (dcgan, lsgan and wgan
@@ -14,7 +15,10 @@ on images; bn_regression's test loss from step 41), 6 of 11 files beyond their t
 and RMSProp's first steps move a weight by about its learning rate whatever the size of its
 gradient, so a gradient near zero that rounds to the other sign moves it the other way). So a CPU
 file replays only on its own kind, and every CPU recording has a twin per kind (the same stored
-command run there).
+command run there). Within one instruction set CPU models differ too: measured 2026-12-08, an
+Intel family-6 model-207 AVX-512 CPU replayed 4 of the 11 ``cpu-avx512`` files beyond tolerance,
+from step 1's 8th digit on, with oneDNN capped at AVX512_CORE or AVX2 alike; so a CPU model's
+own file comes first (``device_kinds``).
 
 Why these tolerances. One device kind + op determinism gives bit-identical CPU losses run to
 run; the tolerance absorbs the rest of what a machine may change within a kind (another CPU
@@ -69,6 +73,27 @@ def cpu_instruction_set():
   return platform.machine().lower() or 'unknown'
 
 
+_VENDORS = {'GenuineIntel': 'intel', 'AuthenticAMD': 'amd'}
+
+
+def cpu_model():
+  """``<vendor>-<family>-<model>`` of /proc/cpuinfo's first CPU (``intel-6-207``), or ''."""
+  fields = {}
+  try:
+    with open('/proc/cpuinfo') as handle:
+      for line in handle:
+        if not line.strip():
+          break
+        key, _, value = line.partition(':')
+        fields[key.strip()] = value.strip()
+  except OSError:
+    return ''
+  if not all(fields.get(k) for k in ('vendor_id', 'cpu family', 'model')):
+    return ''
+  vendor = _VENDORS.get(fields['vendor_id'], fields['vendor_id'].lower())
+  return f'{vendor}-{fields["cpu family"]}-{fields["model"]}'
+
+
 KIND_VARIABLE = 'GRAPHGAN_DEVICE_KIND'        # overrides device_kind() (a user's own name)
 BASELINE_VARIABLE = 'GRAPHGAN_RECORDED_DIR'   # a local baseline, searched before recorded/
 REPOSITORY_DIR = os.path.join(CHECKOUT, 'recorded')
@@ -85,7 +110,17 @@ def device_kind():
     return override
   if tf.config.list_physical_devices('GPU'):
     return 'gpu'
-  return f'cpu-{cpu_instruction_set()}'
+  model = cpu_model()
+  return f'cpu-{cpu_instruction_set()}' + (f'-{model}' if model else '')
+
+
+def device_kinds():
+  """The kinds whose recordings replay here, most specific first: this CPU model's
+  (``cpu-avx512-intel-6-207``), then its instruction set's (``cpu-avx512``: files recorded before
+  2026-12-08, when the model was not part of the kind, on one machine of that set)."""
+  kind = device_kind()
+  generic = f'cpu-{cpu_instruction_set()}'
+  return [kind, generic] if kind.startswith(generic + '-') else [kind]
 
 
 def file_name(model_name, variant, kind):
@@ -110,12 +145,15 @@ def baseline_dirs():
   return ([local] if local else []) + [REPOSITORY_DIR]
 
 
-def find(model_name, variant, kind):
-  """The recording of (model, variant) for device ``kind`` in ``baseline_dirs()``, or None."""
-  for directory in baseline_dirs():
-    path = os.path.join(directory, file_name(model_name, variant, kind))
-    if os.path.isfile(path):
-      return path
+def find(model_name, variant, kinds=None):
+  """The recording of (model, variant) for the first of ``kinds`` (default ``device_kinds()``)
+  that has one, searching ``baseline_dirs()`` for each; None when none has."""
+  kinds = device_kinds() if kinds is None else [kinds] if isinstance(kinds, str) else kinds
+  for kind in kinds:
+    for directory in baseline_dirs():
+      path = os.path.join(directory, file_name(model_name, variant, kind))
+      if os.path.isfile(path):
+        return path
   return None
 
 
