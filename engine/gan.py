@@ -3,7 +3,8 @@
 TF-GAN's stages (GANModel -> GANLoss -> GANTrainOps -> loop) in graph mode. A subclass of
 ``AlternatingGAN`` states
 
-- ``build_networks()``: (generator, discriminator) Keras models;
+- ``build_generator()``, ``build_discriminator()``: Keras models, each built in its own scope
+  (``graph/scopes.py``: checkpoint keys ``generator/...`` and ``<discriminator_key>/...``);
 - ``losses(gan)``: {name: loss} from the forward pass ``gan`` (``GANTensors``), in logging order;
   ``discriminator_loss``/``generator_loss`` name the two that are minimised;
 - ``optimizers()``: (discriminator optimizer, generator optimizer);
@@ -30,7 +31,7 @@ from graphgan.engine.data.source import draw_noise
 from graphgan.engine.errors import UserError
 from graphgan.engine.evaluation import quality
 from graphgan.engine.evaluation.metrics import sample_mode_report
-from graphgan.engine.graph import towers
+from graphgan.engine.graph import scopes, towers
 from graphgan.engine.graph.network import KerasNetwork
 from graphgan.engine.graph.train_ops import step_counter
 from graphgan.engine.model import Model
@@ -72,8 +73,13 @@ class AlternatingGAN(Model):
   per_example_losses = True             # each loss is a mean over examples (towers may split)
 
   # -- what a model states -----------------------------------------------------------------
-  def build_networks(self):
-    """(generator, discriminator) Keras models."""
+  def build_generator(self):
+    """The generator, a Keras model (built in scope ``generator``)."""
+    raise NotImplementedError
+
+  def build_discriminator(self):
+    """The discriminator, a Keras model (built in scope ``discriminator_key``, after the
+    generator)."""
     raise NotImplementedError
 
   def losses(self, gan):
@@ -124,14 +130,21 @@ class AlternatingGAN(Model):
       raise UserError(f'--num_gpus={self.config.num_gpus}: {self.name}\'s losses are not means '
                       'over examples (per_example_losses), so splitting the batch into towers '
                       'would change them; train it with one tower')
-    generator, discriminator = self.build_networks()
+    if hasattr(self, 'build_networks'):
+      raise TypeError(f'{type(self).__name__}.build_networks(): since 2026-12-08 a GAN states '
+                      'build_generator() and build_discriminator(), each built in its own variable '
+                      'scope (checkpoint keys generator/..., discriminator/...); split it in two')
+    key = self.discriminator_key
+    with scopes.network_scope('generator'):
+      generator = self.build_generator()
+    with scopes.network_scope(key):
+      discriminator = self.build_discriminator()
     self.generator, self.discriminator = KerasNetwork(generator), KerasNetwork(discriminator)
     self.real = tf1.placeholder(tf.float32, (None,) + self.example_shape, name='real')
     self.z = tf1.placeholder(tf.float32, (None, self.config.z_dim), name='z')
     self.learning_phase = K.learning_phase() if self.feed_learning_phase else None
     self.extra_inputs = {name: (spec.placeholder(), spec.draw)
                          for name, spec in self.inputs().items()}
-    key = self.discriminator_key
     placeholders = [self.real, self.z] + [p for p, _ in self.extra_inputs.values()]
     built = towers.build_towers(self.config.num_gpus, self._tower_losses, placeholders,
                                 {key: self.discriminator, 'generator': self.generator})
@@ -144,10 +157,12 @@ class AlternatingGAN(Model):
     self.learning_rate_tensors = {name: tf.convert_to_tensor(rate, tf.float32)
                                   for name, rate in self.learning_rates().items()}
     d_optimizer, g_optimizer = self.optimizers()
-    self.train_discriminator = towers.apply_towers(built, key, d_optimizer,
-                                                   counter=self.counters[key])
-    self.train_generator = towers.apply_towers(built, 'generator', g_optimizer,
-                                               counter=self.counters['generator'])
+    with scopes.network_scope(key):            # the optimizers' variables beside the weights
+      self.train_discriminator = towers.apply_towers(built, key, d_optimizer,
+                                                     counter=self.counters[key])
+    with scopes.network_scope('generator'):
+      self.train_generator = towers.apply_towers(built, 'generator', g_optimizer,
+                                                 counter=self.counters['generator'])
     self._build_generator_average(generator)
     with tf1.control_dependencies([self.train_generator]):   # the hooks read updated weights
       average, hook = self._update_generator_average(), self.after_update('generator')
@@ -183,7 +198,9 @@ class AlternatingGAN(Model):
     if not self.config.generator_ema_decay:
       return
     self._generator_model = generator
-    with tf1.variable_scope('generator_ema'):
+    # (``variable_scope`` names ``started``; before 2026-12-08 it was the only scope here.)
+    with scopes.network_scope('generator_ema'), \
+        tf1.variable_scope('generator_ema', auxiliary_name_scope=scopes.is_unscoped()):
       self.generator_ema = keras.models.clone_model(generator)
       self._ema_started = tf1.get_variable('started', (), tf.bool, tf1.zeros_initializer(),
                                            trainable=False)

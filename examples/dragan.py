@@ -11,7 +11,7 @@ from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import hparam
 from graphgan.engine.gan import AlternatingGAN, Input
 from graphgan.engine.registry import register
-from graphgan.models.networks import GANNetworkConfig, gan_networks
+from graphgan.models.networks import GANNetworkConfig, gan_discriminator, gan_generator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,9 +25,12 @@ class Dragan(AlternatingGAN):
   Config = DraganConfig
   default_data = 'shapes64'
 
-  def build_networks(self):
-    return gan_networks(self.config, self.example_shape, 'dragan', critic_norm='none',
-                        names=('generator', 'discriminator'))
+  def build_generator(self):
+    return gan_generator(self.config, self.example_shape, 'dragan')
+
+  def build_discriminator(self):
+    return gan_discriminator(self.config, self.example_shape, 'dragan', norm='none',
+                             name='discriminator')
 
   def inputs(self):
     shape = self.example_shape

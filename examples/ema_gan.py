@@ -13,7 +13,7 @@ from graphgan.engine.compat import tf1
 from graphgan.engine.config import hparam
 from graphgan.engine.gan import AlternatingGAN
 from graphgan.engine.registry import register
-from graphgan.models.networks import GANNetworkConfig, gan_networks
+from graphgan.models.networks import GANNetworkConfig, gan_discriminator, gan_generator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,8 +29,12 @@ class EmaGAN(AlternatingGAN):
   default_data = 'shapes64'
   feed_learning_phase = True
 
-  def build_networks(self):
-    return gan_networks(self.config, self.example_shape, 'ema_gan', names=('generator', 'discriminator'))
+  def build_generator(self):
+    return gan_generator(self.config, self.example_shape, 'ema_gan')
+
+  def build_discriminator(self):
+    return gan_discriminator(self.config, self.example_shape, 'ema_gan',
+                             name='discriminator')
 
   def losses(self, gan):
     return {'d_loss': losses.least_squares_discriminator_loss(gan.real_scores, gan.fake_scores),

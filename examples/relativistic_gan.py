@@ -12,7 +12,7 @@ from graphgan.engine.compat import tf1
 from graphgan.engine.config import hparam
 from graphgan.engine.gan import AlternatingGAN
 from graphgan.engine.registry import register
-from graphgan.models.networks import GANNetworkConfig, gan_networks
+from graphgan.models.networks import GANNetworkConfig, gan_discriminator, gan_generator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,9 +27,12 @@ class RelativisticGAN(AlternatingGAN):
   feed_learning_phase = True
   per_example_losses = False
 
-  def build_networks(self):
-    return gan_networks(self.config, self.example_shape, 'relativistic_gan',
-                        names=('generator', 'discriminator'))
+  def build_generator(self):
+    return gan_generator(self.config, self.example_shape, 'relativistic_gan')
+
+  def build_discriminator(self):
+    return gan_discriminator(self.config, self.example_shape, 'relativistic_gan',
+                             name='discriminator')
 
   def losses(self, gan):
     real, fake = gan.real_scores, gan.fake_scores

@@ -13,7 +13,7 @@ from graphgan.engine.compat import tf1
 from graphgan.engine.config import hparam
 from graphgan.engine.gan import AlternatingGAN
 from graphgan.engine.registry import register
-from graphgan.models.networks import GANNetworkConfig, gan_networks
+from graphgan.models.networks import GANNetworkConfig, gan_discriminator, gan_generator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +34,11 @@ class LSGAN(AlternatingGAN):
   default_data = 'shapes64'
   feed_learning_phase = True
 
-  def build_networks(self):
-    return gan_networks(self.config, self.example_shape, 'lsgan',
-                        names=('generator', 'discriminator'))
+  def build_generator(self):
+    return gan_generator(self.config, self.example_shape, 'lsgan')
+
+  def build_discriminator(self):
+    return gan_discriminator(self.config, self.example_shape, 'lsgan', name='discriminator')
 
   def losses(self, gan):
     return {'d_loss': losses.least_squares_discriminator_loss(gan.real_scores, gan.fake_scores),

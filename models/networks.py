@@ -29,7 +29,7 @@ class ImageNetworkConfig(GANConfig):
 
 @dataclasses.dataclass(frozen=True)
 class GANNetworkConfig(ImageNetworkConfig):
-  """Settings of ``gan_networks``: DCGAN-style networks for images, MLPs for 2-D points."""
+  """Settings of ``gan_generator``/``gan_discriminator``: DCGAN-style networks for images, MLPs for 2-D points."""
   z_dim: int = hparam(100, 'Generator noise dimension.', lower=1)
   mlp_hidden_layers: int = hparam(3, 'Hidden ReLU layers of the point-data (2-D) MLPs.', lower=1)
   mlp_hidden_units: int = hparam(512, 'Units per hidden layer of the point-data MLPs.', lower=1)
@@ -151,20 +151,30 @@ def mlp(input_dim, output_dim, hidden_layers, hidden_units, name):
   return keras.Model(inputs, outputs, name=name)
 
 
-def gan_networks(config, example_shape, model_name, generator_norm='batch', critic_norm='batch',
-                 names=('generator', 'critic')):
-  """(generator, discriminator) following the data: MLPs for points, DCGAN-style for images.
-
-  ``config`` is a ``GANNetworkConfig``; ``names`` are the Keras models' names (variable scopes).
-  """
-  c = config
+def _check_examples(example_shape, model_name):
   if len(example_shape) == 1:
-    dim = example_shape[0]
-    return (mlp(c.z_dim, dim, c.mlp_hidden_layers, c.mlp_hidden_units, names[0]),
-            mlp(dim, 1, c.mlp_hidden_layers, c.mlp_hidden_units, names[1]))
+    return
   if len(example_shape) != 3 or example_shape[0] % 16:
     raise UserError(f'--data: {model_name} needs 2-D points or square HxWxC images with a side '
                     f'divisible by 16; got examples of shape {tuple(example_shape)}')
-  return (dcgan_generator(c.z_dim, c.g_base_channels, example_shape, norm=generator_norm,
-                          name=names[0]),
-          dcgan_critic(c.d_base_channels, example_shape, norm=critic_norm, name=names[1]))
+
+
+def gan_generator(config, example_shape, model_name, norm='batch', name='generator'):
+  """The generator following the data: an MLP for points, DCGAN-style for images.
+
+  ``config`` is a ``GANNetworkConfig``; ``name`` is the Keras model's name.
+  """
+  c = config
+  _check_examples(example_shape, model_name)
+  if len(example_shape) == 1:
+    return mlp(c.z_dim, example_shape[0], c.mlp_hidden_layers, c.mlp_hidden_units, name)
+  return dcgan_generator(c.z_dim, c.g_base_channels, example_shape, norm=norm, name=name)
+
+
+def gan_discriminator(config, example_shape, model_name, norm='batch', name='critic'):
+  """The discriminator (critic) following the data, as ``gan_generator``."""
+  c = config
+  _check_examples(example_shape, model_name)
+  if len(example_shape) == 1:
+    return mlp(example_shape[0], 1, c.mlp_hidden_layers, c.mlp_hidden_units, name)
+  return dcgan_critic(c.d_base_channels, example_shape, norm=norm, name=name)

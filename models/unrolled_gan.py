@@ -18,6 +18,7 @@ from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import TrainConfig, hparam
 from graphgan.engine.evaluation.metrics import EVAL_SAMPLES, sample_mode_report
 from graphgan.engine.graph.snapshot import make_snapshot, network_state
+from graphgan.engine.graph.scopes import network_scope
 from graphgan.engine.graph.train_ops import build_train_op, step_counter
 from graphgan.engine.graph.unroll import adam_unroll
 from graphgan.engine.model import Model
@@ -111,13 +112,16 @@ class UnrolledGAN(Model):
                                                epsilon=c.adam_epsilon, name='adam_discriminator')
     self.g_optimizer = tf1.train.AdamOptimizer(c.learning_rate_g, c.adam_beta1,
                                                epsilon=c.adam_epsilon, name='adam_generator')
-    self.d_train = build_train_op(self.d_loss, self.discriminator, self.d_optimizer)
+    with network_scope('discriminator'):       # Adam's beta powers beside the weights
+      self.d_train = build_train_op(self.d_loss, self.discriminator, self.d_optimizer)
     self.differentiable = c.unroll_mode == 'differentiable' and c.unroll_steps > 0
     if self.differentiable:
       real_logits, fake_logits = self._unrolled_logits(c.unroll_steps)
     self.g_loss = generator_loss(c.generator_loss, real_logits, fake_logits)
-    self.g_train = build_train_op(self.g_loss, self.generator, self.g_optimizer,
-                                  counter=step_counter('generator_steps'))
+    counter = step_counter('generator_steps')
+    with network_scope('generator'):
+      self.g_train = build_train_op(self.g_loss, self.generator, self.g_optimizer,
+                                    counter=counter)
     self.snapshot = None
     if c.unroll_steps > 0 and not self.differentiable:
       state = network_state(self.discriminator.trainable_variables, self.d_optimizer,

@@ -86,11 +86,13 @@ class WGAN(AlternatingGAN):
   def noise_distribution(self):
     return self.config.noise
 
-  def build_networks(self):
+  def build_generator(self):
     c = self.config
-    return (dcgan_generator(c.z_dim, c.g_base_channels, self.example_shape,
-                            projection_norm=c.g_projection_norm),
-            dcgan_critic(c.d_base_channels, self.example_shape))
+    return dcgan_generator(c.z_dim, c.g_base_channels, self.example_shape,
+                           projection_norm=c.g_projection_norm)
+
+  def build_discriminator(self):
+    return dcgan_critic(self.config.d_base_channels, self.example_shape)
 
   def losses(self, gan):
     return {'d_loss': losses.wasserstein_critic_loss(gan.real_scores, gan.fake_scores),

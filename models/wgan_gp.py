@@ -17,7 +17,7 @@ from graphgan.engine.compat import tf1
 from graphgan.engine.config import hparam
 from graphgan.engine.gan import AlternatingGAN, Input
 from graphgan.engine.registry import register
-from graphgan.models.networks import GANNetworkConfig, gan_networks
+from graphgan.models.networks import GANNetworkConfig, gan_discriminator, gan_generator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +59,13 @@ class WganGp(AlternatingGAN):
   discriminator_loss = 'critic_loss'
   generator_training = True   # batch statistics in both steps, as in the paper's code
 
-  def build_networks(self):
-    c = self.config
-    return gan_networks(c, self.example_shape, 'wgan_gp', generator_norm=c.generator_norm,
-                        critic_norm=c.critic_norm)
+  def build_generator(self):
+    return gan_generator(self.config, self.example_shape, 'wgan_gp',
+                         norm=self.config.generator_norm)
+
+  def build_discriminator(self):
+    return gan_discriminator(self.config, self.example_shape, 'wgan_gp',
+                             norm=self.config.critic_norm)
 
   def inputs(self):
     # Epsilon drawn by the sampler's RNG (checkpointed with the data position): exact on resume.

@@ -65,7 +65,7 @@ def test_no_checkpoint_ever_holds_a_non_finite_variable(poisoned_step, message,
     return losses
   monkeypatch.setattr(WGAN, 'iteration', poisoned)
   with pytest.raises(NonFiniteError, match=rf'step {poisoned_step}: 1 variable\(s\) hold NaN or '
-                     rf"Inf after this step's update \(e\.g\. project/kernel\); stopped "
+                     rf"Inf after this step's update \(e\.g\. generator/project/kernel\); stopped "
                      rf'without writing a checkpoint — {message}'):
     loop.train(WGAN, small_wgan_config(train_steps=4, save_every_steps=1))
   scan = checkpoint.Scan(checkpoint.checkpoint_dir(tmp_path / 'run'))

@@ -20,7 +20,7 @@ from graphgan.engine.data import register_source
 from graphgan.engine.data.mixtures import MixtureSampler
 from graphgan.engine.gan import AlternatingGAN
 from graphgan.engine.registry import register
-from graphgan.models.networks import GANNetworkConfig, gan_networks
+from graphgan.models.networks import GANNetworkConfig, gan_discriminator, gan_generator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,8 +44,11 @@ class TinyGAN(AlternatingGAN):
   Config = TinyConfig
   default_data = 'line'
 
-  def build_networks(self):
-    return gan_networks(self.config, self.example_shape, 'tiny_gan')
+  def build_generator(self):
+    return gan_generator(self.config, self.example_shape, 'tiny_gan')
+
+  def build_discriminator(self):
+    return gan_discriminator(self.config, self.example_shape, 'tiny_gan')
 
   def losses(self, gan):
     return {'d_loss': losses.least_squares_discriminator_loss(gan.real_scores, gan.fake_scores),

@@ -94,7 +94,10 @@ def _train_worker(model_cls, config, cluster, server, max_steps):
         saver = None
         if chief:
           with tf1.device(cluster.worker_device):
-            saver = ckpt.CheckpointManager(run.path, config.keep_checkpoints)
+            saver = ckpt.CheckpointManager(run.path, config.keep_checkpoints,
+                                           legacy_keys=loop.legacy_keys(model_cls, session))
+            if chief.latest:
+              saver.saver_for(chief.latest)      # an older run dir's Saver, before finalize
         creator = _SessionCreator(session, cluster, server.target, saver,
                                   chief.latest if chief else None)
         # No initial tokens: nobody starts a round ahead of the others.
@@ -173,7 +176,7 @@ class _SessionCreator(tf1.train.SessionCreator):
     elif self.cluster.is_chief:
       raw = self.manager.prepare_session(
           self.master, init_op=self.init_op, config=config,
-          saver=self.saver.saver if self.latest else None,
+          saver=self.saver.saver_for(self.latest) if self.latest else None,
           checkpoint_filename_with_path=self.latest)
       if self.latest:
         self.state = self.saver.read_state(self.latest)

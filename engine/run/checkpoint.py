@@ -30,6 +30,7 @@ from absl import logging
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.errors import UserError
 from graphgan.engine.files import PARTIAL, atomic_write
+from graphgan.engine.graph import scopes
 from graphgan.engine.run import faults
 
 CHECKPOINT_DIR = 'checkpoints'
@@ -125,11 +126,40 @@ def read_state(path, step=None):
 class CheckpointManager:
   """Saves, retires and restores checkpoints in ``<run_dir>/checkpoints`` (see module docstring)."""
 
-  def __init__(self, run_dir, keep):
+  def __init__(self, run_dir, keep, legacy_keys=None):
+    """``legacy_keys()``: [(name, shape)] of this graph's variables as graphgan built them
+    before networks had their own scopes (``graph/scopes.py``), to read a checkpoint written
+    then; None: such a checkpoint is not restorable (its keys are missing)."""
     self.directory = checkpoint_dir(run_dir)
     self.keep = keep
     # Keep-all: retention is ours (step 5 above), so no Saver deletes files before a commit.
     self.saver = tf1.train.Saver(max_to_keep=None, save_relative_paths=True)
+    self._variables = tf1.global_variables()       # creation order, what legacy keys pair with
+    self._legacy_keys = legacy_keys
+    self._legacy_saver = None
+
+  def saver_for(self, path):
+    """The Saver that reads checkpoint ``path``: ours, or for a checkpoint written before
+    networks had scopes, one reading the same variables under their old keys (made once, before
+    the graph is finalized: ``restore_newest`` and a cluster's chief call this first). Every save
+    writes the scoped keys, so an older run dir is converted by its first checkpoint."""
+    if self._legacy_keys is None:
+      return self.saver
+    try:
+      stored = {name for name, _ in tf.train.list_variables(path)}
+    except (tf.errors.OpError, ValueError):
+      return self.saver          # unreadable: the restore says why
+    if all(v.op.name in stored for v in self._variables):
+      return self.saver
+    if self._legacy_saver is None:
+      pairs = scopes.legacy_key_map(self._variables, self._legacy_keys())
+      if pairs is None or not set(pairs) <= stored:
+        return self.saver        # not this model's keys either: the restore names a missing one
+      self._legacy_saver = tf1.train.Saver(var_list=pairs)
+      logging.info('%s holds the variable names of graphgan before 2026-12-08 (networks '
+                   'without their own scopes); restoring them by creation order, and writing '
+                   'the scoped names from the next checkpoint on.', _relative(path))
+    return self._legacy_saver
 
   def scan(self):
     return Scan(self.directory)
@@ -155,7 +185,7 @@ class CheckpointManager:
         state = read_state(path, step)
         check_state(state)
         try:
-          self.saver.restore(sess, path)
+          self.saver_for(path).restore(sess, path)
         except (tf.errors.OpError, ValueError) as error:
           raise ValueError(f'variables not restorable: {_first_line(error)}') from None
         check_variables(sess)
@@ -249,7 +279,7 @@ class CheckpointManager:
 
   def restore(self, sess, path):
     """Restore checkpoint ``path`` as it is (no checks, no skipping); return its state."""
-    self.saver.restore(sess, path)
+    self.saver_for(path).restore(sess, path)
     return read_state(path)
 
 

@@ -27,6 +27,7 @@ from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import as_flag_lines, fixed_on_resume
 from graphgan.engine.data import fingerprint as data_fingerprint
 from graphgan.engine.errors import STOPPED_BY_SIGNAL, NonFiniteError, Stopped, UserError
+from graphgan.engine.graph import scopes
 from graphgan.engine.run import checkpoint as ckpt
 from graphgan.engine.run import faults, hparams, images, rundir
 from graphgan.engine.run.logs import NoLog
@@ -65,7 +66,8 @@ def train(model_cls, config, max_steps=None):
       missing = run.check_contents(model_cls.name, lines, fixed_on_resume(type(config)))
       _check_data(run, data_print, config)
       with session.graph.as_default():
-        checkpoints = ckpt.CheckpointManager(run.path, config.keep_checkpoints)
+        checkpoints = ckpt.CheckpointManager(run.path, config.keep_checkpoints,
+                                             legacy_keys=legacy_keys(model_cls, session))
       if checkpoints.has_checkpoints() and not config.resume:
         raise UserError(f'{run.flag} already holds checkpoints; pass --resume to continue or '
                         'choose another --run_dir (nothing was overwritten)')
@@ -89,6 +91,13 @@ def train(model_cls, config, max_steps=None):
         return TrainLoop(session, checkpoints, run, restored, max_steps).run()
   finally:
     session.close()
+
+
+def legacy_keys(model_cls, session):
+  """What ``CheckpointManager(legacy_keys=)`` calls for a checkpoint written before networks had
+  scopes: the model built again the old way in a scratch graph (on the same data source)."""
+  return lambda: scopes.unscoped_variables(
+      lambda: model_cls(session.config, session.data).build())
 
 
 def _check_data(run, now, config):
