@@ -45,3 +45,21 @@ def test_measure_separates_real_collapsed_and_noise(classifier):
   assert collapsed['coverage'] == 1 and collapsed['class_kl'] > 2.0   # log 10 = 2.30 if all '3'
   assert noise['confidence'] < real['confidence']
   assert real['frechet'] * 20 < min(collapsed['frechet'], noise['frechet'])
+
+
+def test_the_report_has_the_fields_numbers_and_they_separate_real_collapsed_and_noise(classifier):
+  """KID, precision/recall and density/coverage on the classifier's features, beside Fréchet."""
+  images, labels = held_out_glyphs(2000)
+  _, real_features = classifier.predict(images[:1000])
+  real = sample_quality(classifier, images[1000:], real_features)
+  collapsed = sample_quality(classifier, images[1000:][labels[1000:] == 3], real_features)
+  noise = sample_quality(classifier,
+                         np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)), real_features)
+  for report in (real, collapsed, noise):
+    assert {'kid', 'kid_std', 'precision', 'recall', 'density', 'feature_coverage'} <= set(report)
+  assert real['precision'] > 0.6 and real['recall'] > 0.6 and real['feature_coverage'] > 0.8
+  assert abs(real['kid']) < 3 * real['kid_std'] + 1e-3
+  assert collapsed['recall'] < 0.5 * real['recall']             # one glyph of ten: low recall
+  assert collapsed['feature_coverage'] < 0.5 * real['feature_coverage']
+  assert noise['precision'] < 0.5 * real['precision']
+  assert min(collapsed['kid'], noise['kid']) > 10 * abs(real['kid']) + 10 * real['kid_std']

@@ -8,7 +8,9 @@ and ``shapes64`` (4 classes, 64x64x3):
   (noise and smudges get low confidence from a classifier that is ~99% right on real images);
 - ``class_kl``: KL(class histogram || uniform) in nats (0 = balanced);
 - ``frechet``: Fréchet distance between Gaussians fitted to the classifier's penultimate features
-  of real images and of the samples (an FID-style distance on this data set).
+  of real images and of the samples (an FID-style distance on this data set);
+- ``kid``/``kid_std``, ``precision``, ``recall``, ``density``, ``feature_coverage``: KID, improved
+  precision/recall and density/coverage on the same features (``evaluation/feature_metrics.py``).
 The classifier (``evaluation/classifier.py``) is trained once per machine and cached.
 """
 import hashlib
@@ -19,6 +21,7 @@ import numpy as np
 from graphgan.engine import files
 from graphgan.engine.evaluation.classifier import (SPECS, ImageClassifier, cache_error,
                                                    default_cache_dir)
+from graphgan.engine.evaluation.feature_metrics import feature_metrics
 
 COVERAGE_FAIR_SHARE = 0.2    # a class counts as covered above this fraction of 1 / classes
 CONFIDENT = 0.9
@@ -47,7 +50,8 @@ def sample_quality(classifier, samples, real_features):
               confidence=float(probabilities.max(1).mean()),
               confident=float((probabilities.max(1) >= CONFIDENT).mean()),
               class_kl=float((nonzero * np.log(nonzero * classes)).sum()),
-              frechet=frechet_distance(real_features, features))
+              frechet=frechet_distance(real_features, features),
+              **feature_metrics(real_features, features))
 
 
 class QualityMeasure:
