@@ -18,7 +18,8 @@ import pytest
 from graphgan.engine import registry
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.config import make_config
-from graphgan.engine.run import checkpoint, loop
+from graphgan.engine.graph import scopes
+from graphgan.engine.run import checkpoint
 from graphgan.engine.run.session import Session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +77,8 @@ def test_an_older_checkpoint_is_restored_under_its_old_keys(tmp_path):
   try:
     with session.graph.as_default():
       manager = checkpoint.CheckpointManager(str(run_dir), 5,
-                                             legacy_keys=loop.legacy_keys(cls, session))
+                                             legacy_keys=scopes.unscoped_build(
+                                                 cls, session.config, session.data))
       variables = tf1.global_variables()
     restored = session.prepare(restore=lambda sess: manager.restore_newest(
         sess, lambda state: None, lambda sess: None))

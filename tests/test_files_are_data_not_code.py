@@ -15,7 +15,7 @@ from graphgan.engine.data.glyphs import load_mnist_npz
 from graphgan.engine.data.loaders import NpzReader
 from graphgan.engine.data.source import ArraySampler
 from graphgan.engine.errors import UserError
-from graphgan.engine.run import checkpoint
+from graphgan.engine.run import checkpoint, exports
 
 
 class _Payload:
@@ -75,7 +75,7 @@ def test_hdf5_weights_load_arrays_only_and_a_lambda_in_the_file_never_runs(tmp_p
     inputs = keras.Input((2,))
     network = keras.Model(inputs, keras.layers.Dense(1, name='out')(inputs))
     sess.run(tf1.global_variables_initializer())
-    checkpoint.load_keras_weights(network, path)          # what bin/sample and resume use
+    exports.load_keras_weights(network, path)          # what bin/sample and resume use
     loaded = network.get_weights()
   assert not os.path.exists(marker)
   assert all(np.array_equal(a, b) for a, b in zip(loaded, saved)) and len(loaded) == 2

@@ -6,7 +6,7 @@ from graphgan.engine import registry
 from graphgan.engine.compat import tf1
 from graphgan.engine.data import make_source
 from graphgan.engine.errors import UserError
-from graphgan.engine.run import checkpoint, loop
+from graphgan.engine.run import checkpoint, exports, loop
 
 WGAN = registry.get('wgan')
 
@@ -169,7 +169,7 @@ def test_hdf5_weights_reproduce_generator_outputs_in_fresh_graph(small_wgan_conf
       result.run_dir, 1).restore(sess, result.checkpoint))
   assert trained_state['step'] == 6
   with trained.graph.as_default():
-    checkpoint.load_keras_weights(trained.model.generator.model, path)
+    exports.load_keras_weights(trained.model.generator.model, path)
     want = {phase: trained.sess.run(trained.model.fake, {trained.model.z: trained.model.fixed_noise(64),
                                                          trained.model.learning_phase: phase})
             for phase in (0, 1)}
@@ -179,7 +179,7 @@ def test_hdf5_weights_reproduce_generator_outputs_in_fresh_graph(small_wgan_conf
   with fresh.graph.as_default():
     before = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.fixed_noise(64),
                                                fresh.model.learning_phase: 0})
-    checkpoint.load_keras_weights(fresh.model.generator.model, path)
+    exports.load_keras_weights(fresh.model.generator.model, path)
     for phase in (0, 1):
       got = fresh.sess.run(fresh.model.fake, {fresh.model.z: trained.model.fixed_noise(64),
                                               fresh.model.learning_phase: phase})
@@ -198,9 +198,9 @@ def test_corrupt_or_mismatched_hdf5_is_one_line_error(small_wgan_config, tmp_pat
   built.prepare()
   with built.graph.as_default():
     with pytest.raises(UserError, match='corrupt or truncated'):
-      checkpoint.load_keras_weights(built.model.generator.model, str(truncated))
+      exports.load_keras_weights(built.model.generator.model, str(truncated))
     with pytest.raises(UserError, match='do not fit'):
-      checkpoint.load_keras_weights(built.model.generator.model, good)
+      exports.load_keras_weights(built.model.generator.model, good)
     with pytest.raises(UserError, match='no such weights file'):
-      checkpoint.load_keras_weights(built.model.generator.model, str(tmp_path / 'nope.h5'))
+      exports.load_keras_weights(built.model.generator.model, str(tmp_path / 'nope.h5'))
   built.close()

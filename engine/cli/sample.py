@@ -12,7 +12,7 @@ from graphgan.engine.errors import UserError
 
 
 def _sample_main():
-  from graphgan.engine.run import checkpoint, images, loop  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.run import exports, images, loop  # pylint: disable=import-outside-toplevel
   if FLAGS['run_dir'].present:
     model_cls, config = _config_from_run_dir(FLAGS.run_dir)
   else:
@@ -36,7 +36,7 @@ def _sample_main():
     weights = FLAGS.weights or _newest_export(FLAGS.run_dir, network)
     session.prepare()
     with session.graph.as_default():
-      checkpoint.load_keras_weights(exports[network], weights)
+      exports.load_keras_weights(exports[network], weights)
       samples = model.sample(session.sess, FLAGS.num_samples)
     sample_kind = model.sample_kind
   finally:

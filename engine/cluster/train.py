@@ -25,7 +25,7 @@ from graphgan.engine.cluster.spec import wait_for_ps
 from graphgan.engine.compat import tf, tf1, K
 from graphgan.engine.config import as_flag_lines, fixed_on_resume
 from graphgan.engine.errors import UserError
-from graphgan.engine.graph import train_ops
+from graphgan.engine.graph import scopes, train_ops
 from graphgan.engine.run import checkpoint as ckpt
 from graphgan.engine.run import loop
 from graphgan.engine.run import rundir
@@ -95,7 +95,8 @@ def _train_worker(model_cls, config, cluster, server, max_steps):
         if chief:
           with tf1.device(cluster.worker_device):
             saver = ckpt.CheckpointManager(run.path, config.keep_checkpoints,
-                                           legacy_keys=loop.legacy_keys(model_cls, session))
+                                           legacy_keys=scopes.unscoped_build(
+                                               model_cls, config, session.data))
             if chief.latest:
               saver.saver_for(chief.latest)      # an older run dir's Saver, before finalize
         creator = _SessionCreator(session, cluster, server.target, saver,

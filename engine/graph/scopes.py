@@ -54,6 +54,29 @@ def unscoped_variables(build):
     return [(v.op.name, tuple(v.shape.as_list())) for v in tf1.global_variables()]
 
 
+def unscoped_build(model_cls, config, data):
+  """``legacy_keys`` of ``CheckpointManager``: the model built again the old way, on the same
+  config and data source, in a scratch graph."""
+  return lambda: unscoped_variables(lambda: model_cls(config, data).build())
+
+
+def stored_keys(path):
+  """The variable names in checkpoint ``path``, or None when it cannot be read."""
+  try:
+    return {name for name, _ in tf.train.list_variables(path)}
+  except (tf.errors.OpError, ValueError):
+    return None
+
+
+def legacy_saver(variables, old, stored):
+  """A Saver reading ``variables`` under their old keys, or None when ``old`` does not pair with
+  them or ``stored`` (a checkpoint's keys) lacks one."""
+  pairs = legacy_key_map(variables, old)
+  if pairs is None or not set(pairs) <= stored:
+    return None
+  return tf1.train.Saver(var_list=pairs)
+
+
 def legacy_key_map(variables, old):
   """{old checkpoint key: variable}: ``variables`` (this graph's, in creation order) paired with
   ``old`` ([(name, shape)] from ``unscoped_variables``); None when the two do not pair up (a

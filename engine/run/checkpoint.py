@@ -1,4 +1,4 @@
-"""Checkpoints (tf1 Saver + a JSON state sidecar), crash-consistent; Keras HDF5 weights.
+"""Checkpoints (tf1 Saver + a JSON state sidecar), crash-consistent (HDF5 weights: ``exports.py``).
 
 A checkpoint is ``checkpoints/model.ckpt-N.index`` / ``.data-*`` (every global variable: weights,
 optimizer slots, step counters) plus ``model.ckpt-N.state.json`` (the loop's step and the data
@@ -18,7 +18,7 @@ After a kill at any instant, ``recover`` finds at most one interrupted save (its
 sidecar) and one interrupted retirement, removes their files, and retires what a kill between a
 commit and its retirements left beyond ``--keep_checkpoints``; Saver files with neither a
 sidecar nor a marker were not left by a crash: they are reported and moved to
-``checkpoints/skipped/``, never deleted. HDF5 weights are written to ``.partial`` and renamed.
+``checkpoints/skipped/``, never deleted.
 """
 import collections
 import json
@@ -29,7 +29,7 @@ from absl import logging
 
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.errors import UserError
-from graphgan.engine.files import PARTIAL, atomic_write
+from graphgan.engine.files import atomic_write
 from graphgan.engine.graph import scopes
 from graphgan.engine.run import faults
 
@@ -143,19 +143,13 @@ class CheckpointManager:
     networks had scopes, one reading the same variables under their old keys (made once, before
     the graph is finalized: ``restore_newest`` and a cluster's chief call this first). Every save
     writes the scoped keys, so an older run dir is converted by its first checkpoint."""
-    if self._legacy_keys is None:
-      return self.saver
-    try:
-      stored = {name for name, _ in tf.train.list_variables(path)}
-    except (tf.errors.OpError, ValueError):
-      return self.saver          # unreadable: the restore says why
-    if all(v.op.name in stored for v in self._variables):
-      return self.saver
+    stored = scopes.stored_keys(path) if self._legacy_keys else None
+    if not stored or all(v.op.name in stored for v in self._variables):
+      return self.saver           # ours, or unreadable: the restore says why
     if self._legacy_saver is None:
-      pairs = scopes.legacy_key_map(self._variables, self._legacy_keys())
-      if pairs is None or not set(pairs) <= stored:
-        return self.saver        # not this model's keys either: the restore names a missing one
-      self._legacy_saver = tf1.train.Saver(var_list=pairs)
+      self._legacy_saver = scopes.legacy_saver(self._variables, self._legacy_keys(), stored)
+      if self._legacy_saver is None:
+        return self.saver         # not this model's keys either: the restore names a missing one
       logging.info('%s holds the variable names of graphgan before 2026-12-08 (networks '
                    'without their own scopes); restoring them by creation order, and writing '
                    'the scoped names from the next checkpoint on.', _relative(path))
@@ -306,61 +300,3 @@ def _relative(path):
 def _first_line(error):
   text = getattr(error, 'message', None) or str(error)
   return text.strip().splitlines()[0] if text.strip() else type(error).__name__
-
-
-def save_keras_weights(model, path):
-  """``model.save_weights`` to HDF5, atomically (``.partial`` file, then rename)."""
-  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-  partial = path + PARTIAL
-  model.save_weights(partial, save_format='h5')
-  os.replace(partial, path)
-
-
-def remove_old_exports(directory, prefix, keep):
-  """Delete ``{prefix}_{e}epoch.h5`` files but the ``keep`` newest epochs."""
-  epochs = []
-  for name in os.listdir(directory):
-    stem = name[len(prefix) + 1:-len('epoch.h5')]
-    if name.startswith(prefix + '_') and name.endswith('epoch.h5') and stem.isdigit():
-      epochs.append((int(stem), name))
-  for _, name in sorted(epochs)[:-keep]:
-    os.remove(os.path.join(directory, name))
-
-
-def load_keras_weights(model, path):
-  """``model.load_weights`` from HDF5 with one-line errors for missing, corrupt or mismatched files.
-
-  Must run in a session of the graph the model was built in (Keras uses the default session).
-  """
-  import h5py  # pylint: disable=import-outside-toplevel
-  if os.path.isdir(path):
-    raise UserError(f'{path} is a directory; name a weights file (weights/g_final.h5, say)')
-  if os.path.exists(path) and not os.path.isfile(path):
-    raise UserError(f'{path}: not a regular file (a FIFO or a device), not weights')
-  if not os.path.isfile(path):
-    raise UserError(f'{path}: no such weights file')
-  expected = {layer.name: [tuple(w.shape) for w in layer.weights]
-              for layer in model.layers if layer.weights}
-  try:
-    with h5py.File(path, 'r') as handle:
-      group = handle['model_weights'] if 'model_weights' in handle else handle
-      found = {}
-      for layer in _names(group.attrs.get('layer_names', [])):
-        shapes = [tuple(group[layer][name].shape)
-                  for name in _names(group[layer].attrs.get('weight_names', []))]
-        if shapes:
-          found[layer] = shapes
-  except (OSError, KeyError, ValueError, RuntimeError) as error:
-    raise UserError(f'{path}: not a readable Keras HDF5 weights file '
-                    f'(corrupt or truncated?): {error}') from None
-  if found != expected:
-    raise UserError(f'{path}: weights do not fit model {model.name!r} (the file has layers '
-                    f'{sorted(found)[:4]}..., the model {sorted(expected)[:4]}..., or shapes differ)')
-  try:
-    model.load_weights(path)
-  except (OSError, ValueError) as error:
-    raise UserError(f'{path}: could not load weights: {error}') from None
-
-
-def _names(values):
-  return [v.decode() if isinstance(v, bytes) else str(v) for v in values]

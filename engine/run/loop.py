@@ -29,7 +29,7 @@ from graphgan.engine.data import fingerprint as data_fingerprint
 from graphgan.engine.errors import STOPPED_BY_SIGNAL, NonFiniteError, Stopped, UserError
 from graphgan.engine.graph import scopes
 from graphgan.engine.run import checkpoint as ckpt
-from graphgan.engine.run import faults, hparams, images, rundir
+from graphgan.engine.run import exports, faults, hparams, images, rundir
 from graphgan.engine.run.logs import NoLog
 from graphgan.engine.run.progress import Progress, crossed, format_values
 from graphgan.engine.run.session import Session, run_dir_of
@@ -67,7 +67,8 @@ def train(model_cls, config, max_steps=None):
       _check_data(run, data_print, config)
       with session.graph.as_default():
         checkpoints = ckpt.CheckpointManager(run.path, config.keep_checkpoints,
-                                             legacy_keys=legacy_keys(model_cls, session))
+                                             legacy_keys=scopes.unscoped_build(
+                                                 model_cls, config, session.data))
       if checkpoints.has_checkpoints() and not config.resume:
         raise UserError(f'{run.flag} already holds checkpoints; pass --resume to continue or '
                         'choose another --run_dir (nothing was overwritten)')
@@ -91,13 +92,6 @@ def train(model_cls, config, max_steps=None):
         return TrainLoop(session, checkpoints, run, restored, max_steps).run()
   finally:
     session.close()
-
-
-def legacy_keys(model_cls, session):
-  """What ``CheckpointManager(legacy_keys=)`` calls for a checkpoint written before networks had
-  scopes: the model built again the old way in a scratch graph (on the same data source)."""
-  return lambda: scopes.unscoped_variables(
-      lambda: model_cls(session.config, session.data).build())
 
 
 def _check_data(run, now, config):
@@ -306,20 +300,20 @@ class TrainLoop:
   def _export(self, epoch):
     """``{prefix}_{epoch}epoch.h5`` of every exported network (the documented per-epoch save)."""
     self.exported_epoch = epoch
-    exports = self.model.keras_exports()
-    for prefix, keras_model in exports.items():
+    networks = self.model.keras_exports()
+    for prefix, keras_model in networks.items():
       path = self.run_dir.join('weights', f'{prefix}_{epoch}epoch.h5')
-      ckpt.save_keras_weights(keras_model, path)
+      exports.save_keras_weights(keras_model, path)
       faults.point('export:written')
       if self.config.keep_exports:
-        ckpt.remove_old_exports(self.run_dir.join('weights'), prefix, self.config.keep_exports)
-    if exports:
+        exports.remove_old_exports(self.run_dir.join('weights'), prefix, self.config.keep_exports)
+    if networks:
       logging.info('Epoch %d: exported HDF5 weights to %s', epoch, self.run_dir.join('weights'))
 
   def _export_final(self):
     """``{prefix}_final.h5``: the weights at the end of training (mid-epoch, usually)."""
     for prefix, keras_model in self.model.keras_exports().items():
-      ckpt.save_keras_weights(keras_model, self.run_dir.join('weights', f'{prefix}_final.h5'))
+      exports.save_keras_weights(keras_model, self.run_dir.join('weights', f'{prefix}_final.h5'))
 
   def _save(self):
     """Check every variable is finite, flush the logs, then write and commit checkpoint N."""
