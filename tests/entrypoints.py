@@ -17,7 +17,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENTRY_POINTS = {'train': 'train_entry_point', 'sample': 'sample_entry_point',
                 'record_losses': 'record_entry_point', 'bench': 'bench_entry_point',
-                'device_report': 'device_report_entry_point'}
+                'device_report': 'device_report_entry_point', 'evaluate': 'evaluate_entry_point'}
 
 
 class Completed:

@@ -1,0 +1,130 @@
+"""``bin/evaluate``: a run's report metrics at any of its saved checkpoints.
+
+bin/evaluate --run_dir=R [--checkpoints=newest|all|N[,N...]] [--metrics=frechet,kid,...]
+
+Reads ``R/flags.txt`` and ``R/checkpoints/``; writes nothing the training process owns: each
+evaluation is a row of ``R/evaluations.jsonl`` (``{"step", "checkpoint", <metric>: value}``,
+replaced when a step is evaluated again) and an ``eval/<metric>`` scalar in ``R/evaluate/``
+(TensorBoard shows it as the run ``R/evaluate``). ``metrics.jsonl`` stays the training's: a resume
+cuts it back to its checkpoint, which would drop rows written beside it. So it is safe beside a
+running ``bin/train`` of the same run dir: checkpoints retired while it reads are skipped with a
+line.
+"""
+import fcntl
+import json
+import os
+
+from absl import flags
+
+from graphgan.engine import files
+from graphgan.engine.cli.flags import FLAGS
+from graphgan.engine.cli.main import run
+from graphgan.engine.cli.sample import _config_from_run_dir
+from graphgan.engine.errors import UserError
+
+EVALUATIONS = 'evaluations.jsonl'
+EVENTS_DIR = 'evaluate'
+
+
+def _steps(scan, choice):
+  committed = scan.committed
+  if not committed:
+    raise UserError(f'--run_dir={FLAGS.run_dir}: no complete checkpoint to evaluate')
+  if choice == 'newest':
+    return committed[-1:]
+  if choice == 'all':
+    return committed
+  try:
+    wanted = [int(part) for part in choice.split(',')]
+  except ValueError:
+    raise UserError(f'--checkpoints={choice}: newest, all, or steps like 500,1000') from None
+  missing = [step for step in wanted if step not in committed]
+  if missing:
+    raise UserError(f'--checkpoints={choice}: no complete checkpoint at step '
+                    f'{", ".join(map(str, missing))} (there are: '
+                    f'{", ".join(map(str, committed))})')
+  return wanted
+
+
+def _selected(report, names):
+  if not names:
+    return report
+  unknown = [name for name in names if name not in report]
+  if unknown:
+    raise UserError(f'--metrics: {", ".join(unknown)} not in this model\'s report (it has '
+                    f'{", ".join(report)})')
+  return {name: report[name] for name in names}
+
+
+def _merge_rows(path, rows):
+  """Rows of ``path`` with ``rows`` replacing those of the same step; rewritten atomically under a
+  lock (two evaluations of one run dir at once keep both)."""
+  with open(path + '.lock', 'a') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    kept = {}
+    if os.path.exists(path):
+      with open(path, encoding='utf-8') as handle:
+        for line in handle:
+          if line.strip():
+            row = json.loads(line)
+            kept[row['step']] = row
+    kept.update((row['step'], row) for row in rows)
+    files.atomic_write(path, ''.join(json.dumps(kept[s]) + '\n' for s in sorted(kept)))
+
+
+def _evaluate_main():
+  # pylint: disable-next=import-outside-toplevel
+  from graphgan.engine.compat import tf, tf1
+  from graphgan.engine.graph import scopes  # pylint: disable=import-outside-toplevel
+  from graphgan.engine.run import checkpoint, loop  # pylint: disable=import-outside-toplevel
+  if not FLAGS.run_dir or not os.path.isfile(os.path.join(FLAGS.run_dir, 'flags.txt')):
+    raise UserError(f'--run_dir={FLAGS.run_dir or ""}: not a run directory (no flags.txt)')
+  model_cls, config = _config_from_run_dir(FLAGS.run_dir)
+  names = [name for name in FLAGS.metrics.split(',') if name]
+  scan = checkpoint.Scan(checkpoint.checkpoint_dir(FLAGS.run_dir))
+  steps = _steps(scan, FLAGS.checkpoints)
+  session = loop.Session(model_cls, config)
+  rows = []
+  try:
+    with session.graph.as_default():
+      manager = checkpoint.CheckpointManager(      # reads only: never saves nor retires
+          FLAGS.run_dir, 1, legacy_keys=scopes.unscoped_build(model_cls, config, session.data))
+      savers = {step: manager.saver_for(scan.path(step)) for step in steps}   # before finalize
+    session.prepare()
+    writer = tf1.summary.FileWriter(os.path.join(FLAGS.run_dir, EVENTS_DIR))
+    for step in steps:
+      path = scan.path(step)
+      try:
+        savers[step].restore(session.sess, path)
+      except (tf.errors.OpError, ValueError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f'step {step}: skipped ({reason}; retired by the training process meanwhile?)',
+              flush=True)
+        continue
+      with session.graph.as_default():
+        report = _selected(session.model.final_report(session.sess), names)
+      if not report:
+        raise UserError(f'model {model_cls.name} has no report to evaluate on this data')
+      rows.append(dict(step=step, checkpoint=os.path.basename(path), **report))
+      writer.add_summary(tf1.Summary(value=[
+          tf1.Summary.Value(tag=f'eval/{name}', simple_value=float(value))
+          for name, value in report.items()]), step)
+      print(f'step {step}: ' + ' '.join(f'{name} {value:.6g}' for name, value in report.items()),
+            flush=True)
+    writer.close()
+  finally:
+    session.close()
+  if rows:
+    out = os.path.join(FLAGS.run_dir, EVALUATIONS)
+    try:
+      _merge_rows(out, rows)
+    except OSError as error:
+      raise UserError(f'{out}: {files.os_error_message(error, out)}') from None
+    print(f'wrote {out}: {len(rows)} evaluation(s)')
+
+
+def evaluate_entry_point():
+  flags.DEFINE_string('checkpoints', 'newest', 'Which checkpoints: newest, all, or steps '
+                      '(500,1000).')
+  flags.DEFINE_string('metrics', '', 'Report metrics to keep, comma separated (default: all).')
+  run(_evaluate_main)
