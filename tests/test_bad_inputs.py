@@ -127,7 +127,19 @@ def _bad_order(run):
       path = os.path.join(run, 'checkpoints', name)
       with open(path) as handle:
         state = json.load(handle)
-      state['data']['order'] = state['data']['order'][:-1]
+      del state['data']['order_rng']       # an older sidecar's order, one entry short
+      state['data']['order'] = list(range(2047))
+      with open(path, 'w') as handle:
+        json.dump(state, handle)
+
+
+def _bad_order_rng(run):
+  for name in os.listdir(os.path.join(run, 'checkpoints')):
+    if name.endswith('.state.json'):
+      path = os.path.join(run, 'checkpoints', name)
+      with open(path) as handle:
+        state = json.load(handle)
+      state['data']['order_rng'] = {'bit_generator': 'PCG64', 'state': 'garbage'}
       with open(path, 'w') as handle:
         json.dump(state, handle)
 
@@ -221,6 +233,9 @@ CASES = {
                                  breaks=_delete_sidecars),
     'sidecar_order_does_not_fit': Case(TINY + ' --data_sampling=epochs --run_dir={run}',
                                        'data order has', breaks=_bad_order, source='run_epochs'),
+    'sidecar_order_rng_garbage': Case(TINY + ' --data_sampling=epochs --run_dir={run}',
+                                      'valid order RNG state', breaks=_bad_order_rng,
+                                      source='run_epochs'),
     'sidecar_subset_state_garbage': Case(TINY + ' --run_dir={run}', 'valid subset RNG state',
                                          breaks=_bad_subset_state),
     'losses_row_garbage': Case(TINY + ' --run_dir={run}', 'losses.csv line 2',

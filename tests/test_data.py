@@ -1,4 +1,6 @@
 """Data sources: embedded shapes, folder/npz/HDF5 loaders, chunked streaming, exact resume."""
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -57,6 +59,44 @@ def test_sampler_state_resumes_the_same_sequence(tmp_path):
   resumed = make_source('npz', config, 7)
   resumed.set_state(state)
   np.testing.assert_array_equal(_serve(resumed, 9, 4), expected)
+
+
+@pytest.mark.parametrize('chunk_size', [0, 5])
+def test_a_checkpoints_data_state_does_not_grow_with_the_data_set(tmp_path, chunk_size):
+  """The epoch's order is re-derived from the RNG state it was drawn from (issue 32): the state
+  of 23 and of 23,000 examples is the same size, and either resumes the same batches."""
+  sizes = {}
+  for count in (23, 23000):
+    images = (np.random.default_rng(0).random((count, 2, 2, 1)) * 255).astype(np.uint8)
+    np.savez(tmp_path / f'{count}.npz', images=images)
+    config = _config(data_path=str(tmp_path / f'{count}.npz'), data_chunk_size=chunk_size)
+    sampler = make_source('npz', config, 7)
+    _serve(sampler, 9, 4)                 # past an epoch of 23
+    state = sampler.state()
+    expected = _serve(sampler, 9, 4)
+    resumed = make_source('npz', config, 7)
+    resumed.set_state(json.loads(json.dumps(state)))
+    np.testing.assert_array_equal(_serve(resumed, 9, 4), expected)
+    sizes[count] = len(json.dumps(state))
+  # The RNG states' 128-bit integers vary in digits; the whole order of 23,000 would be ~150 KB.
+  assert max(sizes.values()) < 600, sizes
+
+
+def test_an_older_sidecar_with_the_whole_order_still_resumes(tmp_path):
+  images = (np.random.default_rng(0).random((23, 4, 4, 3)) * 255).astype(np.uint8)
+  np.savez(tmp_path / 'd.npz', images=images)
+  config = _config(data_path=str(tmp_path / 'd.npz'), data_chunk_size=5)
+  sampler = make_source('npz', config, 7)
+  _serve(sampler, 3, 4)
+  state = sampler.state()
+  older = dict(state, order=sampler._order.tolist())   # pylint: disable=protected-access
+  del older['order_rng']                                  # as written before 2026-12-08
+  expected = _serve(sampler, 9, 4)
+  resumed = make_source('npz', config, 7)
+  resumed.set_state(older)
+  assert 'order' in resumed.state()     # its order came from the file: kept whole this epoch
+  np.testing.assert_array_equal(_serve(resumed, 9, 4), expected)
+  assert 'order' not in resumed.state()          # a new epoch's order: its RNG state again
 
 
 def test_hdf5_and_folder_sources(tmp_path):

@@ -12,7 +12,7 @@ import stat
 import numpy as np
 
 from graphgan.engine.data.registry import register_source
-from graphgan.engine.data.source import Sampler, check_order
+from graphgan.engine.data.source import Sampler
 from graphgan.engine.errors import UserError
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
@@ -188,7 +188,7 @@ class ChunkedSampler(Sampler):
       raise UserError(f'{source}: the data set is empty')
     self.reader, self.source = reader, source
     self.chunk_size = min(chunk_size or reader.num_examples, reader.num_examples)
-    self._order = self.rng.permutation(reader.num_examples)
+    self._order = self._new_order(reader.num_examples)
     self._chunk_start = 0       # where the chunk in memory starts in ``_order``
     self._offset = 0            # examples of that chunk already served
     self._chunk = None
@@ -218,7 +218,7 @@ class ChunkedSampler(Sampler):
       self._chunk_start += len(self._chunk)
     if self._chunk_start >= len(self._order):
       self.epoch += 1
-      self._order = self.rng.permutation(self.reader.num_examples)
+      self._order = self._new_order(self.reader.num_examples)
       self._chunk_start = 0
     self._load_chunk()
     self._offset = 0
@@ -244,12 +244,12 @@ class ChunkedSampler(Sampler):
     return to_unit_range(np.concatenate(parts), self.source)
 
   def state(self):
-    return dict(super().state(), order=self._order.tolist(), chunk_start=self._chunk_start,
-                offset=self._offset)
+    return dict(super().state(), chunk_start=self._chunk_start, offset=self._offset,
+                **self._order_state())
 
   def check_state(self, state):
     super().check_state(state)
-    check_order(state.get('order'), self.reader.num_examples)
+    self._check_order_state(state, self.reader.num_examples)
     start, offset = state.get('chunk_start'), state.get('offset')
     if not isinstance(start, int) or not 0 <= start <= self.reader.num_examples:
       raise ValueError(f'data chunk start {start!r} does not fit {self.num_examples} examples')
@@ -258,7 +258,7 @@ class ChunkedSampler(Sampler):
 
   def set_state(self, state):
     super().set_state(state)
-    self._order = np.asarray(state['order'], dtype=np.int64)
+    self._order = self._restore_order(state, self.reader.num_examples)
     self._chunk_start = int(state['chunk_start'])
     self._offset = int(state['offset'])
     self._load_chunk()

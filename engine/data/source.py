@@ -28,6 +28,7 @@ class Sampler:
   def __init__(self, seed):
     self.rng = np.random.default_rng(seed)
     self.epoch = 0
+    self._order, self._order_rng = None, None
 
   def image_sample(self, batch):
     raise NotImplementedError
@@ -85,6 +86,35 @@ class Sampler:
     self.epoch = int(state['epoch'])
     self.rng.bit_generator.state = state['rng']
 
+  # An epoch's order is drawn from the shared RNG; a checkpoint keeps the RNG state it was drawn
+  # from (``order_rng``, a few numbers) and re-derives it, instead of the order itself (O(N): 1.45
+  # MiB of JSON for 200,000 files). Sidecars written before 2026-12-08 hold ``order``: still read.
+  def _new_order(self, num_examples):
+    self._order_rng = self.rng.bit_generator.state
+    return self.rng.permutation(num_examples)
+
+  def _order_state(self):
+    return ({'order_rng': self._order_rng} if self._order_rng is not None
+            else {'order': self._order.tolist()})      # restored from an older sidecar
+
+  @staticmethod
+  def _check_order_state(state, num_examples):
+    if 'order_rng' not in state:
+      check_order(state.get('order'), num_examples)
+      return
+    try:
+      np.random.default_rng(0).bit_generator.state = state['order_rng']
+    except (TypeError, ValueError, KeyError) as error:
+      raise ValueError(f'data position has no valid order RNG state ({error})') from None
+
+  def _restore_order(self, state, num_examples):
+    self._order_rng = state.get('order_rng')
+    if self._order_rng is None:
+      return np.asarray(state['order'], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    rng.bit_generator.state = self._order_rng
+    return rng.permutation(num_examples)
+
 
 class ArraySampler(Sampler):
   """Shuffled epochs over an in-memory array; examples are served as float32."""
@@ -95,7 +125,7 @@ class ArraySampler(Sampler):
       raise UserError('data source has no examples')
     self.examples = examples
     self.transform = transform or (lambda batch: batch.astype(np.float32))
-    self._order = self.rng.permutation(len(examples))
+    self._order = self._new_order(len(examples))
     self._offset = 0
 
   @property
@@ -119,7 +149,7 @@ class ArraySampler(Sampler):
     while needed:
       if self._offset == len(self._order):
         self.epoch += 1
-        self._order = self.rng.permutation(len(self.examples))
+        self._order = self._new_order(len(self.examples))
         self._offset = 0
       take = min(needed, len(self._order) - self._offset)
       parts.append(self._order[self._offset:self._offset + take])
@@ -129,11 +159,11 @@ class ArraySampler(Sampler):
     return self.transform(self.examples[index])
 
   def state(self):
-    return dict(super().state(), offset=self._offset, order=self._order.tolist())
+    return dict(super().state(), offset=self._offset, **self._order_state())
 
   def check_state(self, state):
     super().check_state(state)
-    check_order(state.get('order'), len(self.examples))
+    self._check_order_state(state, len(self.examples))
     offset = state.get('offset')
     if not isinstance(offset, int) or not 0 <= offset <= len(self.examples):
       raise ValueError(f'data offset {offset!r} does not fit {len(self.examples)} examples')
@@ -141,7 +171,7 @@ class ArraySampler(Sampler):
   def set_state(self, state):
     super().set_state(state)
     self._offset = int(state['offset'])
-    self._order = np.asarray(state['order'], dtype=np.int64)
+    self._order = self._restore_order(state, len(self.examples))
 
 
 def check_order(order, num_examples):
