@@ -1,5 +1,7 @@
 """Data sources: embedded shapes, folder/npz/HDF5 loaders, chunked streaming, exact resume."""
 import json
+import threading
+import time
 
 import h5py
 import numpy as np
@@ -97,6 +99,63 @@ def test_an_older_sidecar_with_the_whole_order_still_resumes(tmp_path):
   assert 'order' in resumed.state()     # its order came from the file: kept whole this epoch
   np.testing.assert_array_equal(_serve(resumed, 9, 4), expected)
   assert 'order' not in resumed.state()          # a new epoch's order: its RNG state again
+
+
+class _RecordingReader(NpzReader):
+  """An npz reader that notes the thread of each read."""
+
+  def __init__(self, path):
+    super().__init__(path)
+    self.threads = []
+
+  def read(self, sorted_indices):
+    self.threads.append(threading.current_thread().name)
+    return super().read(sorted_indices)
+
+
+def _npz(tmp_path, count=23):
+  images = (np.random.default_rng(0).random((count, 4, 4, 3)) * 255).astype(np.uint8)
+  np.savez(tmp_path / 'd.npz', images=images)
+  return str(tmp_path / 'd.npz')
+
+
+@pytest.mark.parametrize('chunk_size', [5, 23])
+def test_prefetch_serves_exactly_the_batches_of_no_prefetch_and_resumes_them(tmp_path, chunk_size):
+  path = _npz(tmp_path)
+  plain = ChunkedSampler(NpzReader(path), seed=3, chunk_size=chunk_size, prefetch=False)
+  ahead = ChunkedSampler(NpzReader(path), seed=3, chunk_size=chunk_size)
+  np.testing.assert_array_equal(_serve(ahead, 11, 4), _serve(plain, 11, 4))   # two epochs
+  state = json.loads(json.dumps(ahead.state()))
+  expected = _serve(plain, 17, 4)
+  resumed = ChunkedSampler(NpzReader(path), seed=3, chunk_size=chunk_size)
+  resumed.set_state(state)
+  np.testing.assert_array_equal(_serve(resumed, 17, 4), expected)
+  np.testing.assert_array_equal(_serve(ahead, 17, 4), expected)
+
+
+def test_the_next_chunk_is_read_in_the_background_while_this_one_is_served(tmp_path):
+  reader = _RecordingReader(_npz(tmp_path))
+  sampler = ChunkedSampler(reader, seed=3, chunk_size=5)
+  sampler.image_sample(1)                              # chunk 1 read: chunk 2 is on its way
+  deadline = time.monotonic() + 10
+  while len(reader.threads) < 2 and time.monotonic() < deadline:
+    time.sleep(0.01)
+  assert reader.threads[0] == threading.current_thread().name
+  assert reader.threads[1].startswith('prefetch'), reader.threads
+  _serve(sampler, 3, 2)                                # into chunk 2: no read of its own
+  assert len(reader.threads) == 3 and all(t.startswith('prefetch') for t in reader.threads[1:])
+
+
+def test_a_whole_set_is_decoded_once_and_re_permuted_each_epoch(tmp_path):
+  reader = _RecordingReader(_npz(tmp_path))
+  sampler = ChunkedSampler(reader, seed=3, chunk_size=0)
+  epochs = [_serve(sampler, 23, 1)]
+  decoded = sampler._chunk                                  # pylint: disable=protected-access
+  epochs += [_serve(sampler, 23, 1) for _ in range(3)]
+  assert sampler.epoch == 3 and len(reader.threads) == 1   # one read for four epochs
+  assert sampler._chunk is decoded and len(decoded) == 23  # pylint: disable=protected-access
+  assert not np.array_equal(epochs[0], epochs[1])           # another order each epoch
+  np.testing.assert_array_equal(np.sort(epochs[0], axis=0), np.sort(epochs[3], axis=0))
 
 
 def test_hdf5_and_folder_sources(tmp_path):

@@ -5,6 +5,7 @@ through a shuffled epoch ``chunk_size`` examples at a time (the documented sampl
 so a data set larger than memory (CelebA, >200k images) trains with bounded memory. Arrays are
 served as float32 in [-1, 1]: uint8 is scaled from [0, 255]; float data must already be in [-1, 1].
 """
+import concurrent.futures
 import hashlib
 import os
 import stat
@@ -180,18 +181,32 @@ def to_unit_range(batch, source='data'):
 
 
 class ChunkedSampler(Sampler):
-  """Shuffled epochs over a ``Reader``, holding ``chunk_size`` examples in memory at a time."""
+  """Shuffled epochs over a ``Reader``, holding ``chunk_size`` examples in memory at a time.
 
-  def __init__(self, reader, seed, chunk_size=0, source='data'):
+  A chunk is read in sorted index order and served through its positions in the shuffled order
+  (no reordered copy). While one is served, the next chunk of the same epoch is read in a
+  background thread, so a chunk load does not stall training; the first chunk of an epoch is read
+  when the epoch begins (its order comes from the shared RNG at that point, as without prefetch),
+  so the batches are the same with or without it. A whole set (``chunk_size`` 0 or >= the set)
+  is decoded once and re-permuted each epoch.
+  """
+
+  def __init__(self, reader, seed, chunk_size=0, source='data', prefetch=True):
     super().__init__(seed)
     if reader.num_examples == 0:
       raise UserError(f'{source}: the data set is empty')
     self.reader, self.source = reader, source
     self.chunk_size = min(chunk_size or reader.num_examples, reader.num_examples)
+    self.whole = self.chunk_size == reader.num_examples
     self._order = self._new_order(reader.num_examples)
     self._chunk_start = 0       # where the chunk in memory starts in ``_order``
     self._offset = 0            # examples of that chunk already served
-    self._chunk = None
+    self._chunk = None          # examples in sorted index order (the whole set: decoded once)
+    self._positions = None      # the chunk's shuffled order as rows of ``_chunk``
+    self._next = None           # ((epoch, start), Future) of the chunk read in the background
+    self._pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix='prefetch')
+                  if prefetch and not self.whole else None)
+    self.reads = 0              # chunks read from the reader (a whole set: once)
 
   @property
   def num_examples(self):
@@ -202,7 +217,7 @@ class ChunkedSampler(Sampler):
 
   @property
   def completed_epochs(self):
-    served = self._chunk_start + (self._offset if self._chunk is not None else 0)
+    served = self._chunk_start + (self._offset if self._positions is not None else 0)
     return self.epoch + (served >= len(self._order))
 
   @property
@@ -214,8 +229,8 @@ class ChunkedSampler(Sampler):
 
   def reload(self):
     """Page in the next chunk of this epoch (a new shuffled epoch after the last chunk)."""
-    if self._chunk is not None:
-      self._chunk_start += len(self._chunk)
+    if self._positions is not None:
+      self._chunk_start += len(self._positions)
     if self._chunk_start >= len(self._order):
       self.epoch += 1
       self._order = self._new_order(self.reader.num_examples)
@@ -223,22 +238,38 @@ class ChunkedSampler(Sampler):
     self._load_chunk()
     self._offset = 0
 
+  def _read(self, sorted_indices):
+    self.reads += 1
+    return self.reader.read(sorted_indices)
+
   def _load_chunk(self):
     wanted = self._order[self._chunk_start:self._chunk_start + self.chunk_size]
+    if self.whole:
+      if self._chunk is None:
+        self._chunk = self._read(np.arange(self.reader.num_examples))
+      self._positions = wanted
+      return
+    self._chunk = self._positions = None      # the old chunk goes before the next arrives
     sorted_indices = np.sort(wanted)
-    data = self.reader.read(sorted_indices)
-    # Serve in the shuffled order: position of each wanted index within the sorted read.
-    self._chunk = data[np.searchsorted(sorted_indices, wanted)]
+    pending, self._next = self._next, None
+    data = pending[1].result() if pending else None
+    if pending is None or pending[0] != (self.epoch, self._chunk_start):
+      data = self._read(sorted_indices)      # (a stale prefetch is awaited first: one reader)
+    self._chunk, self._positions = data, np.searchsorted(sorted_indices, wanted)
+    start = self._chunk_start + self.chunk_size
+    if self._pool is not None and start < len(self._order):
+      indices = np.sort(self._order[start:start + self.chunk_size])
+      self._next = ((self.epoch, start), self._pool.submit(self._read, indices))
 
   def image_sample(self, batch):
-    if self._chunk is None:
+    if self._positions is None:
       self._load_chunk()
     parts, needed = [], batch
     while needed:
-      if self._offset == len(self._chunk):
+      if self._offset == len(self._positions):
         self.reload()
-      take = min(needed, len(self._chunk) - self._offset)
-      parts.append(self._chunk[self._offset:self._offset + take])
+      take = min(needed, len(self._positions) - self._offset)
+      parts.append(self._chunk[self._positions[self._offset:self._offset + take]])
       self._offset += take
       needed -= take
     return to_unit_range(np.concatenate(parts), self.source)
@@ -261,6 +292,9 @@ class ChunkedSampler(Sampler):
     self._order = self._restore_order(state, self.reader.num_examples)
     self._chunk_start = int(state['chunk_start'])
     self._offset = int(state['offset'])
+    if self._next is not None:
+      self._next[1].result()                # one reader at a time
+      self._next = None
     self._load_chunk()
 
 
