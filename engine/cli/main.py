@@ -80,6 +80,14 @@ def _bench_main():
   if not FLAGS.bench_log:
     logging.set_verbosity(logging.WARNING)   # the table, not the training runs' progress lines
   model_cls, overrides = model_overrides()
+  if overrides.get('data') in ('folder', 'npz', 'hdf5'):
+    from graphgan.engine.tools import data_bench  # pylint: disable=import-outside-toplevel
+    make_config(model_cls.Config, overrides)          # one line for bad flags, before children
+    sizes = [int(s) for s in FLAGS.bench_chunk_sizes.split(',') if s.strip()] or \
+        list(dict.fromkeys([overrides.get('data_chunk_size', 0), 1000, 0]))
+    data_bench.bench_data(model_cls.name, dict(overrides, run_dir=os.devnull),
+                          FLAGS.bench_iterations, sizes)
+    return
   bench.run(model_cls.name, iterations=FLAGS.bench_iterations, rounds=FLAGS.bench_rounds,
             **overrides)
 
@@ -88,6 +96,9 @@ def bench_entry_point():
   flags.DEFINE_integer('bench_iterations', 20, 'Timed iterations per round.', lower_bound=1)
   flags.DEFINE_integer('bench_rounds', 3, 'Interleaved rounds.', lower_bound=1)
   flags.DEFINE_bool('bench_log', False, 'Also print the progress lines of the runs it times.')
+  flags.DEFINE_string('bench_chunk_sizes', '', 'With --data=folder|npz|hdf5: the --data_chunk_size '
+                      'values to measure, comma separated (0 = the whole set; default: '
+                      '--data_chunk_size, 1000, 0).')
   run(_bench_main)
 
 
