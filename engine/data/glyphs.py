@@ -105,7 +105,10 @@ def glyphs(num=NUM_GLYPHS):
 
 def to_unit_range(images):
   """uint8 [0, 255] -> float32 [-1, 1] (the DCGAN's tanh range)."""
-  return images.astype(np.float32) / 127.5 - 1.0
+  unit = images.astype(np.float32)     # in place: one new array (see loaders.to_unit_range)
+  unit /= 127.5
+  unit -= 1.0
+  return unit
 
 
 @register_source('glyphs28')
