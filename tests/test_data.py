@@ -10,7 +10,7 @@ from PIL import Image
 
 from graphgan.engine.config import TrainConfig, make_config
 from graphgan.engine.data import make_source
-from graphgan.engine.data.loaders import ChunkedSampler, NpzReader
+from graphgan.engine.data.loaders import ChunkedSampler, FolderReader, NpzReader
 from graphgan.engine.data.shapes import CLASS_NAMES, shape_images
 from graphgan.engine.errors import UserError
 
@@ -133,16 +133,22 @@ def test_prefetch_serves_exactly_the_batches_of_no_prefetch_and_resumes_them(tmp
   np.testing.assert_array_equal(_serve(ahead, 17, 4), expected)
 
 
+def _wait_for_reads(reader, count):
+  """Until the background thread has started ``count`` reads (it runs on its own time)."""
+  deadline = time.monotonic() + 10
+  while len(reader.threads) < count and time.monotonic() < deadline:
+    time.sleep(0.01)
+
+
 def test_the_next_chunk_is_read_in_the_background_while_this_one_is_served(tmp_path):
   reader = _RecordingReader(_npz(tmp_path))
   sampler = ChunkedSampler(reader, seed=3, chunk_size=5)
   sampler.image_sample(1)                              # chunk 1 read: chunk 2 is on its way
-  deadline = time.monotonic() + 10
-  while len(reader.threads) < 2 and time.monotonic() < deadline:
-    time.sleep(0.01)
+  _wait_for_reads(reader, 2)
   assert reader.threads[0] == threading.current_thread().name
   assert reader.threads[1].startswith('prefetch'), reader.threads
-  _serve(sampler, 3, 2)                                # into chunk 2: no read of its own
+  _serve(sampler, 3, 2)                                # into chunk 2: no read of its own,
+  _wait_for_reads(reader, 3)                           # and chunk 3 on its way
   assert len(reader.threads) == 3 and all(t.startswith('prefetch') for t in reader.threads[1:])
 
 
@@ -156,6 +162,35 @@ def test_a_whole_set_is_decoded_once_and_re_permuted_each_epoch(tmp_path):
   assert sampler._chunk is decoded and len(decoded) == 23  # pylint: disable=protected-access
   assert not np.array_equal(epochs[0], epochs[1])           # another order each epoch
   np.testing.assert_array_equal(np.sort(epochs[0], axis=0), np.sort(epochs[3], axis=0))
+
+
+def test_a_generated_folder_is_decoded_once_read_ahead_in_chunks_and_its_state_is_small(tmp_path):
+  """The scale mechanisms on a folder of PNGs (issue 32; the 50,000/200,000-file numbers are the
+  data bench's, docs/usage.md): a whole set is read once for three epochs; chunks after the first
+  are read by the prefetch thread; the state is the same size for 40 and 400 files."""
+  sizes = {}
+  for count in (40, 400):
+    folder = tmp_path / str(count)
+    folder.mkdir()
+    pixels = (np.random.default_rng(count).random((count, 8, 8, 3)) * 255).astype(np.uint8)
+    for i, image in enumerate(pixels):
+      Image.fromarray(image).save(folder / f'{i:04d}.png')
+    reads = []
+
+    class Recording(FolderReader):
+      def read(self, sorted_indices):
+        reads.append((threading.current_thread().name, len(sorted_indices)))
+        return super().read(sorted_indices)
+
+    whole = ChunkedSampler(Recording(str(folder), 8), seed=1, chunk_size=0)
+    _serve(whole, 3 * count // 8, 8)
+    assert whole.epoch == 2 and reads == [(threading.current_thread().name, count)]
+    reads.clear()
+    chunked = ChunkedSampler(Recording(str(folder), 8), seed=1, chunk_size=10)
+    _serve(chunked, count // 8 - 1, 8)                  # most of one epoch, chunk by chunk
+    assert all(name.startswith('prefetch') for name, _ in reads[1:]) and len(reads) >= 3
+    sizes[count] = len(json.dumps(chunked.state()))
+  assert max(sizes.values()) < 600, sizes
 
 
 def test_hdf5_and_folder_sources(tmp_path):
