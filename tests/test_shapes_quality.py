@@ -132,7 +132,8 @@ def test_image_models_report_quality_from_fixed_noise_without_new_ops(model_name
     with session.graph.as_default():
       first = session.model.final_report(session.sess)
       second = session.model.final_report(session.sess)
-    assert set(first) == {'coverage', 'confidence', 'confident', 'class_kl', 'frechet'}
+    assert set(first) == {'coverage', 'confidence', 'confident', 'class_kl', 'frechet', 'kid',
+                          'kid_std', 'precision', 'recall', 'density', 'feature_coverage'}
     assert first == second                                   # fixed noise
     assert json.dumps(session.data.state(), default=str) == rng_state   # training RNG untouched
     assert len(session.graph.get_operations()) == ops and session.graph.finalized

@@ -25,10 +25,10 @@ def _sample_main():
   try:
     model = session.model
     network = FLAGS.network or model.sample_export
-    exports = model.keras_exports()
-    if network not in exports:
+    networks = model.keras_exports()
+    if network not in networks:
       raise UserError(f'--network={network!r}: model {model_cls.name} exports '
-                      f'{", ".join(exports) or "no Keras networks"}')
+                      f'{", ".join(networks) or "no Keras networks"}')
     if network != model.sample_export:
       raise UserError(f'--network={network}: model {model_cls.name} draws its samples with '
                       f'its {model.sample_export!r} network; weights of {network!r} '
@@ -36,7 +36,7 @@ def _sample_main():
     weights = FLAGS.weights or _newest_export(FLAGS.run_dir, network)
     session.prepare()
     with session.graph.as_default():
-      exports.load_keras_weights(exports[network], weights)
+      exports.load_keras_weights(networks[network], weights)
       samples = model.sample(session.sess, FLAGS.num_samples)
     sample_kind = model.sample_kind
   finally:
