@@ -68,7 +68,11 @@ UNROLLED = Experiment(
               'discriminator\'s weights only) became the default: the k=5 runs of the earlier '
               'table restored Adam\'s moments too (that table is `unrolled_gan_slots`), and its '
               'run dirs, k=0\'s included, were lost with an earlier machine, so all 20 runs train '
-              'again on one machine (one after another on one core, about 10-35 min each).')
+              'again on one machine (one after another on one core, about 10-35 min each). The '
+              'slice of 2026-12-07 (an AVX2 EPYC) reached ring k=0 x 5 and ring k=5 seed 0 at '
+              '25,000 and ring k=5 seed 1 at 10,585; that machine and its run dirs were replaced '
+              'before the next session, whose cores went to the WGAN author runs: the other 14 '
+              'runs are not trained yet.')
 
 UNROLLED_SLOTS = Experiment(
     name='unrolled_gan_slots',
@@ -309,13 +313,13 @@ WGAN_AUTHOR_WIDE = Experiment(
     progress_steps=tuple(range(500, 10001, 500)),
     plots=_author_plots(('width 64', 'width 32')),
     references=references.image_quality,
-    shortfall='A width-64 iteration costs about 5-8 s on one core of the 2-core CPU alone and '
-              '20-35 s beside other work (width 32: 1.5-2 s alone), so 10,000 iterations are 14-22 '
-              'CPU-h for width 64 alone; the runs train in 1,000-iteration slices on one core, '
-              'width 64 then width 32. Run dirs live on the machine that trains them and this '
-              'workspace\'s machine was replaced on 2026-12-07 (the w64 run, then at ~740, was '
-              'lost and restarted from 0). A GPU runs the whole experiment in one command: '
-              '`bin/reproduce --experiment=wgan_author_wide --processes=2`.')
+    shortfall='Width 64 trained from iteration 0 on 2026-12-08 (the run dir of 2026-12-07 was lost '
+              'with its machine) on one core of a 2-core Intel family-6 model-207 AVX-512 CPU, '
+              'beside the width-16 runs and the test suite: 7-12 s per iteration, so 1,000 '
+              'iterations took about 2.5 h. Width 32 trains after it in the same chain and was '
+              'not started. 10,000 width-64 iterations are 14-22 CPU-h on such a CPU alone; a GPU '
+              'runs the whole experiment in one command (about 5.3 PFLOP, 15-30 min on one GPU: '
+              'docs/wgan.md): `bin/reproduce --experiment=wgan_author_wide --processes=2`.')
 
 
 # -- smoke: the harness end to end in about a minute (tests run it) -----------------------------
