@@ -131,7 +131,7 @@ class AlternatingGAN(Model):
                       'over examples (per_example_losses), so splitting the batch into towers '
                       'would change them; train it with one tower')
     if hasattr(self, 'build_networks'):
-      raise TypeError(f'{type(self).__name__}.build_networks(): since 2026-12-08 a GAN states '
+      raise TypeError(f'{type(self).__name__}.build_networks(): since the evening of 2026-12-07 a GAN states '
                       'build_generator() and build_discriminator(), each built in its own variable '
                       'scope (checkpoint keys generator/..., discriminator/...); split it in two')
     key = self.discriminator_key
@@ -198,7 +198,7 @@ class AlternatingGAN(Model):
     if not self.config.generator_ema_decay:
       return
     self._generator_model = generator
-    # (``variable_scope`` names ``started``; before 2026-12-08 it was the only scope here.)
+    # (``variable_scope`` names ``started``; before the evening of 2026-12-07 it was the only scope here.)
     with scopes.network_scope('generator_ema'), \
         tf1.variable_scope('generator_ema', auxiliary_name_scope=scopes.is_unscoped()):
       self.generator_ema = keras.models.clone_model(generator)

@@ -293,11 +293,11 @@ WGAN_AUTHOR = Experiment(
     progress_steps=tuple(range(500, 10001, 500)),
     plots=_author_plots(('wgan author, width 16', 'wgan earlier networks, width 16')),
     references=references.image_quality,
-    shortfall='Trained 2026-12-08 on an Intel family-6 model-207 AVX-512 CPU (2 cores), one run '
+    shortfall='Trained on the evening of 2026-12-07 on an Intel family-6 model-207 AVX-512 CPU (2 cores), one run '
               'at a time on one core beside the width-64 run: the author\'s networks, 3 seeds, to '
               '3,000 iterations (the issue\'s floor; 0.55-1.3 s per iteration by load). The '
               'earlier networks were not trained again (see the settings). The 1,000-iteration '
-              'slice of 2026-12-07 (an AVX2 EPYC, another classifier) is replaced by this one.')
+              'slice of that afternoon (an AVX2 EPYC, another classifier) is replaced by this one.')
 
 WGAN_AUTHOR_WIDE = Experiment(
     name='wgan_author_wide',
@@ -313,11 +313,11 @@ WGAN_AUTHOR_WIDE = Experiment(
     progress_steps=tuple(range(500, 10001, 500)),
     plots=_author_plots(('width 64', 'width 32')),
     references=references.image_quality,
-    shortfall='Width 64 trained from iteration 0 on 2026-12-08 (the run dir of 2026-12-07 was lost '
+    shortfall='Width 64 trained from iteration 0 on the evening of 2026-12-07 (the run dir of that afternoon was lost '
               'with its machine) on one core of a 2-core Intel family-6 model-207 AVX-512 CPU, '
-              'beside the width-16 runs and the test suite: 7-12 s per iteration, so 1,000 '
-              'iterations took about 2.5 h. Width 32 trains after it in the same chain and was '
-              'not started. 10,000 width-64 iterations are 14-22 CPU-h on such a CPU alone; a GPU '
+              'beside the width-16 runs and the test suite: 7-12 s per iteration, 1,000 '
+              'iterations in 2.3 h. Width 32 trains after it in the same chain: it had 12 '
+              'iterations when the session ended. 10,000 width-64 iterations are 14-22 CPU-h on such a CPU alone; a GPU '
               'runs the whole experiment in one command (about 5.3 PFLOP, 15-30 min on one GPU: '
               'docs/wgan.md): `bin/reproduce --experiment=wgan_author_wide --processes=2`.')
 

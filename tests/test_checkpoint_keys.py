@@ -118,7 +118,7 @@ def test_an_older_run_dir_resumes_from_the_command_line_and_is_rewritten_scoped(
   done = entry_points.run('train', ['--import=hinge_gan', '--model=hinge_gan', *flags,
                                     '--train_steps=4', f'--run_dir={run_dir}'], env=ENV)
   assert done.returncode == 0, done.stderr[-3000:]
-  assert 'holds the variable names of graphgan before 2026-12-08' in done.stderr
+  assert 'holds the variable names of graphgan before the evening of 2026-12-07' in done.stderr
   rows = (run_dir / 'losses.csv').read_text().splitlines()
   assert len(rows) == 5
   assert rows[:3] == open(os.path.join(OLD_RUN, 'losses.csv')).read().splitlines()
@@ -128,4 +128,4 @@ def test_an_older_run_dir_resumes_from_the_command_line_and_is_rewritten_scoped(
   again = entry_points.run('train', ['--import=hinge_gan', '--model=hinge_gan', *flags,
                                      '--train_steps=6', f'--run_dir={run_dir}'], env=ENV)
   assert again.returncode == 0, again.stderr[-3000:]
-  assert 'before 2026-12-08' not in again.stderr       # converted by its first checkpoint
+  assert 'before the evening of 2026-12-07' not in again.stderr       # converted by its first checkpoint

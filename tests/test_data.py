@@ -92,7 +92,7 @@ def test_an_older_sidecar_with_the_whole_order_still_resumes(tmp_path):
   _serve(sampler, 3, 4)
   state = sampler.state()
   older = dict(state, order=sampler._order.tolist())   # pylint: disable=protected-access
-  del older['order_rng']                                  # as written before 2026-12-08
+  del older['order_rng']                                  # as written before the evening of 2026-12-07
   expected = _serve(sampler, 9, 4)
   resumed = make_source('npz', config, 7)
   resumed.set_state(older)

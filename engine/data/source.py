@@ -88,7 +88,7 @@ class Sampler:
 
   # An epoch's order is drawn from the shared RNG; a checkpoint keeps the RNG state it was drawn
   # from (``order_rng``, a few numbers) and re-derives it, instead of the order itself (O(N): 1.45
-  # MiB of JSON for 200,000 files). Sidecars written before 2026-12-08 hold ``order``: still read.
+  # MiB of JSON for 200,000 files). Sidecars written before the evening of 2026-12-07 hold ``order``: still read.
   def _new_order(self, num_examples):
     self._order_rng = self.rng.bit_generator.state
     return self.rng.permutation(num_examples)

@@ -6,7 +6,7 @@
 absolutely: Keras layers and ``tf1.train`` optimizers name variables after the name scope, and a
 ``variable_scope`` would nest the optimizers' slots a second time.)
 
-Run dirs written before 2026-12-08 hold the keys creation order gave (``project/kernel``,
+Run dirs written before the evening of 2026-12-07 hold the keys creation order gave (``project/kernel``,
 ``hidden0_1/kernel`` for a discriminator layer named like a generator one, ``beta1_power_1``).
 ``unscoped_variables(build)`` builds a model again, in a scratch graph, the way that code did;
 its variables pair with this graph's in creation order (the build order did not change), which is

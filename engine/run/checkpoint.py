@@ -150,7 +150,7 @@ class CheckpointManager:
       self._legacy_saver = scopes.legacy_saver(self._variables, self._legacy_keys(), stored)
       if self._legacy_saver is None:
         return self.saver         # not this model's keys either: the restore names a missing one
-      logging.info('%s holds the variable names of graphgan before 2026-12-08 (networks '
+      logging.info('%s holds the variable names of graphgan before the evening of 2026-12-07 (networks '
                    'without their own scopes); restoring them by creation order, and writing '
                    'the scoped names from the next checkpoint on.', _relative(path))
     return self._legacy_saver

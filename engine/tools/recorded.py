@@ -7,7 +7,7 @@ and ``compare`` checks every value on its own: ``|now - recorded| <= atol + rtol
 
 Recordings are per device kind: ``gpu``, or the CPU model ``cpu-<isa>-<vendor>-<family>-<model>``
 (``cpu-avx512-intel-6-207``), else the widest vector instruction set the CPU offers (``cpu-avx512``,
-``cpu-avx2``: the files of before 2026-12-08). TensorFlow's CPU kernels (oneDNN) pick their
+``cpu-avx2``: the files of before the evening of 2026-12-07). TensorFlow's CPU kernels (oneDNN) pick their
 code per instruction set, which changes float32 summation order, and training amplifies that:
 measured 2026-12-07, the AVX-512 recordings re-run on an AVX2 CPU differ from the first
 iteration's second update on, by up to 1e-2 relative within 10-20 steps (dcgan, lsgan and wgan
@@ -15,7 +15,7 @@ on images; bn_regression's test loss from step 41), 6 of 11 files beyond their t
 and RMSProp's first steps move a weight by about its learning rate whatever the size of its
 gradient, so a gradient near zero that rounds to the other sign moves it the other way). So a CPU
 file replays only on its own kind, and every CPU recording has a twin per kind (the same stored
-command run there). Within one instruction set CPU models differ too: measured 2026-12-08, an
+command run there). Within one instruction set CPU models differ too: measured 2026-12-07 (evening), an
 Intel family-6 model-207 AVX-512 CPU replayed 4 of the 11 ``cpu-avx512`` files beyond tolerance,
 from step 1's 8th digit on, with oneDNN capped at AVX512_CORE or AVX2 alike; so a CPU model's
 own file comes first (``device_kinds``).
@@ -117,7 +117,7 @@ def device_kind():
 def device_kinds():
   """The kinds whose recordings replay here, most specific first: this CPU model's
   (``cpu-avx512-intel-6-207``), then its instruction set's (``cpu-avx512``: files recorded before
-  2026-12-08, when the model was not part of the kind, on one machine of that set)."""
+  2026-12-07 evening, when the model was not part of the kind, on one machine of that set)."""
   kind = device_kind()
   generic = f'cpu-{cpu_instruction_set()}'
   return [kind, generic] if kind.startswith(generic + '-') else [kind]
