@@ -29,11 +29,13 @@ OLD_FLAGS = dict(data='ring', mlp_hidden_units=8, mlp_hidden_layers=1, batch_siz
 ENV = {'PYTHONPATH': os.path.join(ROOT, 'examples')}
 
 
-def _hinge_gan():
-  if os.path.join(ROOT, 'examples') not in sys.path:
-    sys.path.insert(0, os.path.join(ROOT, 'examples'))
-  importlib.import_module('hinge_gan')          # registers once per process
-  return registry.get('hinge_gan')
+def _hinge_gan(monkeypatch):
+  """The example's class, registered only for this test: the registry is a copy until the test
+  ends (another test in this process must not see a model without a recorded file)."""
+  monkeypatch.setattr(registry, '_MODELS', dict(registry._MODELS))  # pylint: disable=protected-access
+  monkeypatch.syspath_prepend(os.path.join(ROOT, 'examples'))
+  module = sys.modules.get('hinge_gan') or importlib.import_module('hinge_gan')
+  return module.HingeGAN
 
 
 def _old_key(name):
@@ -68,8 +70,8 @@ def test_every_checkpoint_key_names_its_network(model, settings, scopes_expected
     assert not [n for n in names if '/' not in n], names
 
 
-def test_an_older_checkpoint_is_restored_under_its_old_keys(tmp_path):
-  cls = _hinge_gan()
+def test_an_older_checkpoint_is_restored_under_its_old_keys(tmp_path, monkeypatch):
+  cls = _hinge_gan(monkeypatch)
   run_dir = tmp_path / 'run'
   shutil.copytree(OLD_RUN, run_dir)
   session = Session(cls, make_config(cls.Config, dict(OLD_FLAGS, run_dir=str(run_dir),
@@ -93,9 +95,9 @@ def test_an_older_checkpoint_is_restored_under_its_old_keys(tmp_path):
     session.close()
 
 
-def test_the_scoped_build_would_not_read_an_older_checkpoint_alone(tmp_path):
+def test_the_scoped_build_would_not_read_an_older_checkpoint_alone(tmp_path, monkeypatch):
   """The reader is what makes the test above pass: without it the keys are missing."""
-  cls = _hinge_gan()
+  cls = _hinge_gan(monkeypatch)
   run_dir = tmp_path / 'run'
   shutil.copytree(OLD_RUN, run_dir)
   session = Session(cls, make_config(cls.Config, dict(OLD_FLAGS, run_dir=str(run_dir),
