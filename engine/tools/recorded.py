@@ -17,7 +17,8 @@ gradient, so a gradient near zero that rounds to the other sign moves it the oth
 file replays only on its own kind, and every CPU recording has a twin per kind (the same stored
 command run there). Within one instruction set CPU models differ too: measured 2026-12-07 (evening), an
 Intel family-6 model-207 AVX-512 CPU replayed 4 of the 11 ``cpu-avx512`` files beyond tolerance,
-from step 1's 8th digit on, with oneDNN capped at AVX512_CORE or AVX2 alike; so a CPU model's
+from step 1's 8th digit on (oneDNN capped at AVX512_CORE gave the same numbers as native, and
+capped at AVX2 it did not reproduce the AVX2 EPYC's files either); so a CPU model's
 own file comes first (``device_kinds``).
 
 Why these tolerances. One device kind + op determinism gives bit-identical CPU losses run to
