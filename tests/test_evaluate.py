@@ -1,6 +1,7 @@
 """``bin/evaluate``: a run's report at its saved checkpoints, beside its training files (never in
 them), equal to what training logged at the same step; bad input is one line."""
 import json
+import shutil
 
 import pytest
 
@@ -17,6 +18,19 @@ def _train(entry_points, run_dir, steps):
   done = entry_points.run('train', TINY_LSGAN + [f'--train_steps={steps}',
                                                  f'--run_dir={run_dir}'])
   assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.fixture(scope='module')
+def trained_run(entry_points, tmp_path_factory):
+  """A tiny LSGAN trained to 4 (checkpoints at 2 and 4), once for this file's tests."""
+  run_dir = tmp_path_factory.mktemp('evaluate') / 'run'
+  _train(entry_points, run_dir, 4)
+  return run_dir
+
+
+def _copy(trained_run, tmp_path):
+  shutil.copytree(trained_run, tmp_path / 'run')
+  return tmp_path / 'run'
 
 
 def _rows(path):
@@ -45,9 +59,9 @@ def test_evaluating_every_checkpoint_reproduces_the_logged_metrics_and_leaves_th
   _train(entry_points, run_dir, 6)                  # the run resumes beside them
 
 
-def test_a_second_evaluation_replaces_its_step_and_keeps_the_others(entry_points, tmp_path):
-  run_dir = tmp_path / 'run'
-  _train(entry_points, run_dir, 4)
+def test_a_second_evaluation_replaces_its_step_and_keeps_the_others(entry_points, tmp_path,
+                                                                    trained_run):
+  run_dir = _copy(trained_run, tmp_path)
   for args in (['--checkpoints=2'], ['--checkpoints=newest', '--metrics=frechet,kid']):
     done = entry_points.run('evaluate', [f'--run_dir={run_dir}'] + args)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -62,9 +76,8 @@ def test_a_second_evaluation_replaces_its_step_and_keeps_the_others(entry_points
     (['--checkpoints=last'], '--checkpoints=last: newest, all, or steps like 500,1000'),
     (['--metrics=fid'], '--metrics: fid not in this model\'s report'),
 ])
-def test_bad_input_is_one_line(entry_points, tmp_path, args, line):
-  run_dir = tmp_path / 'run'
-  _train(entry_points, run_dir, 4)
+def test_bad_input_is_one_line(entry_points, tmp_path, trained_run, args, line):
+  run_dir = _copy(trained_run, tmp_path)
   done = entry_points.run('evaluate', [f'--run_dir={run_dir}'] + args)
   assert done.returncode == 2
   assert line in done.error_lines()[-1] and len(done.error_lines()) == 1, done.stderr[-2000:]
