@@ -110,38 +110,33 @@ def _no_flags_txt(run):
   os.remove(os.path.join(run, 'flags.txt'))
 
 
-def _bad_subset_state(run):
+def _edit_sidecars(run, edit):
+  """``edit(data_state)`` in place, in every checkpoint sidecar of ``run``."""
   for name in os.listdir(os.path.join(run, 'checkpoints')):
     if name.endswith('.state.json'):
       path = os.path.join(run, 'checkpoints', name)
       with open(path) as handle:
         state = json.load(handle)
-      state['data']['chunk_rng'] = {'bit_generator': 'PCG64', 'state': 'garbage'}
+      edit(state['data'])
       with open(path, 'w') as handle:
         json.dump(state, handle)
+
+
+def _bad_subset_state(run):
+  _edit_sidecars(run, lambda data: data.update(chunk_rng={'bit_generator': 'PCG64',
+                                                          'state': 'garbage'}))
 
 
 def _bad_order(run):
-  for name in os.listdir(os.path.join(run, 'checkpoints')):
-    if name.endswith('.state.json'):
-      path = os.path.join(run, 'checkpoints', name)
-      with open(path) as handle:
-        state = json.load(handle)
-      del state['data']['order_rng']       # an older sidecar's order, one entry short
-      state['data']['order'] = list(range(2047))
-      with open(path, 'w') as handle:
-        json.dump(state, handle)
+  def older_and_short(data):             # an older sidecar's order, one entry short
+    del data['order_rng']
+    data['order'] = list(range(2047))
+  _edit_sidecars(run, older_and_short)
 
 
 def _bad_order_rng(run):
-  for name in os.listdir(os.path.join(run, 'checkpoints')):
-    if name.endswith('.state.json'):
-      path = os.path.join(run, 'checkpoints', name)
-      with open(path) as handle:
-        state = json.load(handle)
-      state['data']['order_rng'] = {'bit_generator': 'PCG64', 'state': 'garbage'}
-      with open(path, 'w') as handle:
-        json.dump(state, handle)
+  _edit_sidecars(run, lambda data: data.update(order_rng={'bit_generator': 'PCG64',
+                                                          'state': 'garbage'}))
 
 
 CASES = {

@@ -70,20 +70,30 @@ def test_every_checkpoint_key_names_its_network(model, settings, scopes_expected
     assert not [n for n in names if '/' not in n], names
 
 
-def test_an_older_checkpoint_is_restored_under_its_old_keys(tmp_path, monkeypatch):
+def _old_run_session(tmp_path, monkeypatch):
+  """(the hinge example's Session on a copy of the old run dir, its run dir)."""
   cls = _hinge_gan(monkeypatch)
   run_dir = tmp_path / 'run'
   shutil.copytree(OLD_RUN, run_dir)
-  session = Session(cls, make_config(cls.Config, dict(OLD_FLAGS, run_dir=str(run_dir),
-                                                      train_steps=4)))
+  return Session(cls, make_config(cls.Config, dict(OLD_FLAGS, run_dir=str(run_dir),
+                                                   train_steps=4))), run_dir
+
+
+def _restore_newest(session, manager):
+  return session.prepare(restore=lambda sess: manager.restore_newest(
+      sess, lambda state: None, lambda sess: None))
+
+
+def test_an_older_checkpoint_is_restored_under_its_old_keys(tmp_path, monkeypatch):
+  session, run_dir = _old_run_session(tmp_path, monkeypatch)
   try:
     with session.graph.as_default():
       manager = checkpoint.CheckpointManager(str(run_dir), 5,
                                              legacy_keys=scopes.unscoped_build(
-                                                 cls, session.config, session.data))
+                                                 type(session.model), session.config,
+                                                 session.data))
       variables = tf1.global_variables()
-    restored = session.prepare(restore=lambda sess: manager.restore_newest(
-        sess, lambda state: None, lambda sess: None))
+    restored = _restore_newest(session, manager)
     assert restored.step == 2
     stored = checkpoint.read_variables(restored.path)
     values = session.sess.run(variables)
@@ -97,17 +107,12 @@ def test_an_older_checkpoint_is_restored_under_its_old_keys(tmp_path, monkeypatc
 
 def test_the_scoped_build_would_not_read_an_older_checkpoint_alone(tmp_path, monkeypatch):
   """The reader is what makes the test above pass: without it the keys are missing."""
-  cls = _hinge_gan(monkeypatch)
-  run_dir = tmp_path / 'run'
-  shutil.copytree(OLD_RUN, run_dir)
-  session = Session(cls, make_config(cls.Config, dict(OLD_FLAGS, run_dir=str(run_dir),
-                                                      train_steps=4)))
+  session, run_dir = _old_run_session(tmp_path, monkeypatch)
   try:
     with session.graph.as_default():
       manager = checkpoint.CheckpointManager(str(run_dir), 5)
     with pytest.raises(Exception, match='no complete checkpoint'):
-      session.prepare(restore=lambda sess: manager.restore_newest(
-          sess, lambda state: None, lambda sess: None))
+      _restore_newest(session, manager)
   finally:
     session.close()
 

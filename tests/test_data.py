@@ -50,10 +50,14 @@ def test_chunked_npz_serves_every_example_once_per_epoch(tmp_path):
   assert sampler.epoch == 1
 
 
-def test_sampler_state_resumes_the_same_sequence(tmp_path):
-  images = (np.random.default_rng(0).random((23, 4, 4, 3)) * 255).astype(np.uint8)
+def _npz(tmp_path, count=23):
+  images = (np.random.default_rng(0).random((count, 4, 4, 3)) * 255).astype(np.uint8)
   np.savez(tmp_path / 'd.npz', images=images)
-  config = _config(data_path=str(tmp_path / 'd.npz'), data_chunk_size=5)
+  return str(tmp_path / 'd.npz')
+
+
+def test_sampler_state_resumes_the_same_sequence(tmp_path):
+  config = _config(data_path=_npz(tmp_path), data_chunk_size=5)
   sampler = make_source('npz', config, 7)
   _serve(sampler, 3, 4)
   state = sampler.state()
@@ -85,9 +89,7 @@ def test_a_checkpoints_data_state_does_not_grow_with_the_data_set(tmp_path, chun
 
 
 def test_an_older_sidecar_with_the_whole_order_still_resumes(tmp_path):
-  images = (np.random.default_rng(0).random((23, 4, 4, 3)) * 255).astype(np.uint8)
-  np.savez(tmp_path / 'd.npz', images=images)
-  config = _config(data_path=str(tmp_path / 'd.npz'), data_chunk_size=5)
+  config = _config(data_path=_npz(tmp_path), data_chunk_size=5)
   sampler = make_source('npz', config, 7)
   _serve(sampler, 3, 4)
   state = sampler.state()
@@ -111,12 +113,6 @@ class _RecordingReader(NpzReader):
   def read(self, sorted_indices):
     self.threads.append(threading.current_thread().name)
     return super().read(sorted_indices)
-
-
-def _npz(tmp_path, count=23):
-  images = (np.random.default_rng(0).random((count, 4, 4, 3)) * 255).astype(np.uint8)
-  np.savez(tmp_path / 'd.npz', images=images)
-  return str(tmp_path / 'd.npz')
 
 
 @pytest.mark.parametrize('chunk_size', [5, 23])

@@ -34,13 +34,19 @@ def test_classifier_is_accurate_and_cached_once(classifier):
   reloaded.close()
 
 
-def test_measure_separates_real_collapsed_and_noise(classifier):
+def _real_collapsed_and_noise(classifier):
+  """Reports of 1,000 held-out glyphs, of those that are '3' only, and of uniform noise."""
   images, labels = held_out_glyphs(2000)
   _, real_features = classifier.predict(images[:1000])
   real = sample_quality(classifier, images[1000:], real_features)
   collapsed = sample_quality(classifier, images[1000:][labels[1000:] == 3], real_features)
   noise = sample_quality(classifier,
                          np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)), real_features)
+  return real, collapsed, noise
+
+
+def test_measure_separates_real_collapsed_and_noise(classifier):
+  real, collapsed, noise = _real_collapsed_and_noise(classifier)
   assert real['coverage'] == 10 and real['confident'] > 0.9 and real['class_kl'] < 0.01
   assert collapsed['coverage'] == 1 and collapsed['class_kl'] > 2.0   # log 10 = 2.30 if all '3'
   assert noise['confidence'] < real['confidence']
@@ -49,12 +55,7 @@ def test_measure_separates_real_collapsed_and_noise(classifier):
 
 def test_the_report_has_the_fields_numbers_and_they_separate_real_collapsed_and_noise(classifier):
   """KID, precision/recall and density/coverage on the classifier's features, beside Fréchet."""
-  images, labels = held_out_glyphs(2000)
-  _, real_features = classifier.predict(images[:1000])
-  real = sample_quality(classifier, images[1000:], real_features)
-  collapsed = sample_quality(classifier, images[1000:][labels[1000:] == 3], real_features)
-  noise = sample_quality(classifier,
-                         np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)), real_features)
+  real, collapsed, noise = _real_collapsed_and_noise(classifier)
   for report in (real, collapsed, noise):
     assert {'kid', 'kid_std', 'precision', 'recall', 'density', 'feature_coverage'} <= set(report)
   assert real['precision'] > 0.6 and real['recall'] > 0.6 and real['feature_coverage'] > 0.8

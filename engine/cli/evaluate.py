@@ -19,7 +19,7 @@ from absl import flags
 from graphgan.engine import files
 from graphgan.engine.cli.flags import FLAGS
 from graphgan.engine.cli.main import run
-from graphgan.engine.cli.sample import _config_from_run_dir
+from graphgan.engine.cli.sample import config_from_run_dir
 from graphgan.engine.errors import UserError
 
 EVALUATIONS = 'evaluations.jsonl'
@@ -79,7 +79,7 @@ def _evaluate_main():
   from graphgan.engine.run import checkpoint, loop  # pylint: disable=import-outside-toplevel
   if not FLAGS.run_dir or not os.path.isfile(os.path.join(FLAGS.run_dir, 'flags.txt')):
     raise UserError(f'--run_dir={FLAGS.run_dir or ""}: not a run directory (no flags.txt)')
-  model_cls, config = _config_from_run_dir(FLAGS.run_dir)
+  model_cls, config = config_from_run_dir(FLAGS.run_dir)
   names = [name for name in FLAGS.metrics.split(',') if name]
   scan = checkpoint.Scan(checkpoint.checkpoint_dir(FLAGS.run_dir))
   steps = _steps(scan, FLAGS.checkpoints)
@@ -97,9 +97,8 @@ def _evaluate_main():
       try:
         savers[step].restore(session.sess, path)
       except (tf.errors.OpError, ValueError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        print(f'step {step}: skipped ({reason}; retired by the training process meanwhile?)',
-              flush=True)
+        print(f'step {step}: skipped ({checkpoint.first_line(error)}; retired by the training '
+              'process meanwhile?)', flush=True)
         continue
       with session.graph.as_default():
         report = _selected(session.model.final_report(session.sess), names)

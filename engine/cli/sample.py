@@ -14,7 +14,7 @@ from graphgan.engine.errors import UserError
 def _sample_main():
   from graphgan.engine.run import exports, images, loop  # pylint: disable=import-outside-toplevel
   if FLAGS['run_dir'].present:
-    model_cls, config = _config_from_run_dir(FLAGS.run_dir)
+    model_cls, config = config_from_run_dir(FLAGS.run_dir)
   else:
     model_cls, config = config_from_flags()
     if not FLAGS.weights:
@@ -49,7 +49,7 @@ def _sample_main():
   print(f'wrote {FLAGS.out}: {len(samples)} samples from {weights}')
 
 
-def _config_from_run_dir(run_dir):
+def config_from_run_dir(run_dir):
   """(model class, config) from ``<run_dir>/flags.txt``; model flags given here override it."""
   from graphgan.engine.run import rundir  # pylint: disable=import-outside-toplevel
   path = os.path.join(run_dir, rundir.FLAGS)

@@ -211,7 +211,6 @@ class ChunkedSampler(Sampler):
     self._next = None           # ((epoch, start), Future) of the chunk read in the background
     self._pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix='prefetch')
                   if prefetch and not self.whole else None)
-    self.reads = 0              # chunks read from the reader (a whole set: once)
 
   @property
   def num_examples(self):
@@ -243,15 +242,11 @@ class ChunkedSampler(Sampler):
     self._load_chunk()
     self._offset = 0
 
-  def _read(self, sorted_indices):
-    self.reads += 1
-    return self.reader.read(sorted_indices)
-
   def _load_chunk(self):
     wanted = self._order[self._chunk_start:self._chunk_start + self.chunk_size]
     if self.whole:
       if self._chunk is None:
-        self._chunk = self._read(np.arange(self.reader.num_examples))
+        self._chunk = self.reader.read(np.arange(self.reader.num_examples))
       self._positions = wanted
       return
     self._chunk = self._positions = None      # the old chunk goes before the next arrives
@@ -259,12 +254,12 @@ class ChunkedSampler(Sampler):
     pending, self._next = self._next, None
     data = pending[1].result() if pending else None
     if pending is None or pending[0] != (self.epoch, self._chunk_start):
-      data = self._read(sorted_indices)      # (a stale prefetch is awaited first: one reader)
+      data = self.reader.read(sorted_indices)   # (a stale prefetch is awaited first: one reader)
     self._chunk, self._positions = data, np.searchsorted(sorted_indices, wanted)
     start = self._chunk_start + self.chunk_size
     if self._pool is not None and start < len(self._order):
       indices = np.sort(self._order[start:start + self.chunk_size])
-      self._next = ((self.epoch, start), self._pool.submit(self._read, indices))
+      self._next = ((self.epoch, start), self._pool.submit(self.reader.read, indices))
 
   def image_sample(self, batch):
     if self._positions is None:

@@ -181,7 +181,7 @@ class CheckpointManager:
         try:
           self.saver_for(path).restore(sess, path)
         except (tf.errors.OpError, ValueError) as error:
-          raise ValueError(f'variables not restorable: {_first_line(error)}') from None
+          raise ValueError(f'variables not restorable: {first_line(error)}') from None
         check_variables(sess)
       except ValueError as error:
         skipped.append((path, str(error)))
@@ -297,6 +297,6 @@ def _relative(path):
   return os.sep.join(parts[-2:]) if len(parts) > 2 else path
 
 
-def _first_line(error):
+def first_line(error):
   text = getattr(error, 'message', None) or str(error)
   return text.strip().splitlines()[0] if text.strip() else type(error).__name__
