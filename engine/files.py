@@ -32,3 +32,9 @@ def error_filename(error):
     return str(error.filename).removesuffix(PARTIAL)
   found = re.search(r"filename = '([^']+)'", str(error))
   return found.group(1).removesuffix(PARTIAL) if found else None
+
+
+def first_line(error):
+  """An exception's message, first line only (TensorFlow's run on for pages)."""
+  text = getattr(error, 'message', None) or str(error)
+  return text.strip().splitlines()[0] if text.strip() else type(error).__name__

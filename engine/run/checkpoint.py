@@ -29,7 +29,7 @@ from absl import logging
 
 from graphgan.engine.compat import tf, tf1
 from graphgan.engine.errors import UserError
-from graphgan.engine.files import atomic_write
+from graphgan.engine.files import atomic_write, first_line
 from graphgan.engine.graph import scopes
 from graphgan.engine.run import faults
 
@@ -295,8 +295,3 @@ def _step_of(path):
 def _relative(path):
   parts = path.split(os.sep)
   return os.sep.join(parts[-2:]) if len(parts) > 2 else path
-
-
-def first_line(error):
-  text = getattr(error, 'message', None) or str(error)
-  return text.strip().splitlines()[0] if text.strip() else type(error).__name__
