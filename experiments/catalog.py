@@ -127,6 +127,42 @@ WGAN_GP_TOY = Experiment(
               'per run; only the repository does), so the runs went in breadth-first slices, '
               'all six to the same length; the table gives the length reached.')
 
+# -- wgan_gp on the 2-D mixtures at GDPP's protocol (issue 31) -----------------------------------
+# GDPP (Elfeki et al., ICML 2019) Table 1: WGAN-GP after 25,000 iterations at batch 512, 2,500
+# samples, a mode captured / a sample high-quality within 3 std of a centre. GDPP's ring code
+# (gdppgan_Synthetic.py, ``linspace(0, 2 pi, 8)``) puts its first and last centres on one point:
+# 7 distinct modes, one of them twice as likely; graphgan's ring has 8.
+GDPP_PUBLISHED = (
+    Published('WGAN-GP (GDPP Table 1; its ring has 7 distinct centres)', 'ring',
+              {'modes captured': 6.8, '% high-quality': 59.6}),
+    Published('WGAN-GP (GDPP Table 1)', 'grid', {'modes captured': 24.2, '% high-quality': 28.7}),
+)
+WGAN_GP_TOY_GDPP = Experiment(
+    name='wgan_gp_toy_gdpp',
+    title='WGAN-GP on the ring and the grid at GDPP\'s protocol (25,000 iterations, batch 512)',
+    settings='`flags/wgan_gp_toy.cfg` (the WGAN-GP authors\' `gan_toy.py` networks and rates: λ 0.1, '
+             '5 critic steps, Adam 1e-4 β (0.5, 0.9), 3x512 ReLU MLPs, noise dim 2) with GDPP\'s '
+             'protocol: batch 512, 25,000 generator iterations, 2,500 samples, 3 seeds, '
+             '`--data=ring|grid` (ring: 8 centres on the unit circle, std 0.01; grid: 5x5, '
+             'spacing 2, std 0.05 - GDPP\'s geometry, but GDPP\'s ring has 7 distinct centres). '
+             'GDPP\'s repository has no WGAN-GP code, so its baseline\'s networks are not known: '
+             'the comparison is of protocol, not of code.',
+    pages=('wgan_gp.md',),
+    runs=sum((_runs(data, f'{data}', 'flags/wgan_gp_toy.cfg', SEEDS_3, iterations=25000,
+                    flags=[('data', data), ('batch_size', 512)],
+                    schedule=(('eval_every_steps', 1000), ('save_every_steps', 1000),
+                              ('keep_checkpoints', 3), ('sample_every_steps', 5000),
+                              ('log_every_steps', 1000)))
+              for data in ('ring', 'grid')), ()),
+    columns=MODE_COLUMNS, published=GDPP_PUBLISHED,
+    progress=MODE_PROGRESS, progress_steps=(5000, 10000, 15000, 20000, 25000),
+    plots=_mode_plots({'ring': ('ring',), 'grid': ('grid',)}),
+    shortfall='25,000 generator iterations at batch 512 cost ~0.5 s each per run on one core of '
+              'the 2-core AVX-512 CPU (five critic steps with the penalty\'s double backprop '
+              'through 3x512 MLPs): ~3.5 h per run, ~21 CPU-h for the six. The runs train in '
+              'sessions of a few hours on a machine kept while the issue is open; the table '
+              'gives the length each reached.')
+
 # -- dcgan: the frozen-discriminator trick, BatchNormalization v1 vs v2 (MISSION D) ------------
 BOOK_1000 = dict(d_loss=0.235, d_acc=92.6, g_loss=4.60)      # GANs in Action ch. 4, Keras 2,
 BOOK_20000 = dict(d_loss=0.058, d_acc=98.4, g_loss=4.25)     # MNIST (MISSION D)
@@ -336,7 +372,8 @@ SMOKE = Experiment(
     columns=MODE_COLUMNS, published=MODE_PUBLISHED[:2], window=5,
     plots=_mode_plots({'ring': ('ring k=5 tiny',)}))
 
-EXPERIMENTS = {e.name: e for e in (UNROLLED, UNROLLED_SLOTS, UNROLLED_DIFFERENTIABLE, WGAN_GP_TOY, DCGAN,
+EXPERIMENTS = {e.name: e for e in (UNROLLED, UNROLLED_SLOTS, UNROLLED_DIFFERENTIABLE, WGAN_GP_TOY,
+                                   WGAN_GP_TOY_GDPP, DCGAN,
                                    _shapes_experiment(16), _shapes_experiment(32), WGAN_AUTHOR,
                                    WGAN_AUTHOR_WIDE, SMOKE)}
 

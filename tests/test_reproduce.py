@@ -106,6 +106,7 @@ def test_every_experiment_resolves_to_its_documented_lengths(tmp_path):
   assert lengths[('unrolled_gan', 'grid k=0')] == {25000}          # flags/unrolled_gan.cfg
   assert lengths[('unrolled_gan_differentiable', 'ring k=5 differentiable')] == {25000}
   assert lengths[('wgan_gp_toy', 'grid')] == {100000}                # gan_toy.py ITERS
+  assert lengths[('wgan_gp_toy_gdpp', 'ring')] == {25000}           # GDPP's protocol
   assert lengths[('dcgan', 'v1')] == {20000} and lengths[('dcgan', 'v2')] == {2000}
   assert lengths[('wgan_shapes', 'wgan_gp')] == {10000}
 
