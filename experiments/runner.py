@@ -140,8 +140,8 @@ class _Attempt:
     os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
     self.log = open(self.log_path, 'a')   # pylint: disable=consider-using-with
     command = [sys.executable, os.path.join(flagfiles.ROOT, 'bin', 'train')] + self.args
-    self.log.write(f'\n=== {datetime.datetime.now().isoformat(timespec="seconds")} '
-                   f'{" ".join(command)}\n')
+    self.started_at = datetime.datetime.now().isoformat(timespec='seconds')
+    self.log.write(f'\n=== {self.started_at} {" ".join(command)}\n')
     self.log.flush()
     self.threads = threads
     self.started = time.perf_counter()
@@ -161,7 +161,7 @@ class _Attempt:
     error = '' if code == 0 and completed >= self.steps else \
         f'exit {code}: {_error_line(self.log_path, code)}'
     entry['wall_seconds'] = entry['wall_seconds'] + seconds
-    entry['attempts'].append(dict(started=datetime.datetime.now().isoformat(timespec='seconds'),
+    entry['attempts'].append(dict(started=self.started_at,
                                   seconds=round(seconds, 1), from_iteration=self.resumed_from,
                                   train_steps=self.steps, completed=completed, exit=code,
                                   threads=self.threads))

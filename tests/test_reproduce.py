@@ -53,6 +53,10 @@ def test_reproduce_trains_then_resumes_then_skips(tmp_path):
     assert set(run['metrics']['final']) >= {'modes', 'high_quality', 'reverse_kl'}
     assert run['wall_seconds'] > 0
   attempts = {name: len(entry['attempts']) for name, entry in _ledger(tmp_path).items()}
+  for name, entry in _ledger(tmp_path).items():       # each attempt's start, as its log header
+    log = (tmp_path / 'runs' / 'smoke' / 'logs' / f'{name}.log').read_text()
+    headers = [line.split()[1] for line in log.splitlines() if line.startswith('=== ')]
+    assert [attempt['started'] for attempt in entry['attempts']] == headers
 
   out, third = _reproduce(tmp_path)
   assert out.count('finished (20 iterations), skipped') == 2
