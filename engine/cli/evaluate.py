@@ -96,7 +96,10 @@ class _InceptionMetrics:
                                         fingerprint(session.data), default_cache_dir())
 
   def __call__(self, sess):
-    return inception.fid_kid(self.real, self.features(self.model.sample(sess, self.count)))
+    try:
+      return inception.fid_kid(self.real, self.features(self.model.sample(sess, self.count)))
+    except ValueError as error:                # KID on a data set of fewer than 4 images
+      raise UserError(f'--inception_weights: {error}') from None
 
   def close(self):
     self.features.close()
