@@ -352,8 +352,9 @@ WGAN_AUTHOR_WIDE = Experiment(
     shortfall='Width 64 trained from iteration 0 on the evening of 2026-12-07 (the run dir of that afternoon was lost '
               'with its machine) on one core of a 2-core Intel family-6 model-207 AVX-512 CPU, '
               'beside the width-16 runs and the test suite: 7-12 s per iteration, 1,000 '
-              'iterations in 2.3 h. Width 32 trains after it in the same chain: it had 12 '
-              'iterations when the session ended. 10,000 width-64 iterations are 14-22 CPU-h on such a CPU alone; a GPU '
+              'iterations in 2.3 h. Width 32 then trained to 1,000 on the night of 2026-12-07/08 '
+              'on the same CPU, beside the unrolled campaign and the test suite: 3.7 s per '
+              'iteration, 1.0 h. 10,000 width-64 iterations are 14-22 CPU-h on such a CPU alone; a GPU '
               'runs the whole experiment in one command (about 5.3 PFLOP, 15-30 min on one GPU: '
               'docs/wgan.md): `bin/reproduce --experiment=wgan_author_wide --processes=2`.')
 
