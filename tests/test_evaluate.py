@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from conftest import snapshot
+from graphgan.engine.evaluation import inception
 
 # LSGAN (Adam 2e-4): its samples move within a step, so each checkpoint's metrics differ (a tiny
 # WGAN's generator does not move in 4 steps: its critic's clipped gradients are ~1e-12).
@@ -69,7 +70,7 @@ def test_a_second_evaluation_replaces_its_step_and_keeps_the_others(entry_points
   assert [row['step'] for row in rows] == [2, 4]
   assert set(rows[1]) == {'step', 'checkpoint', 'frechet', 'kid'}
   lines = done.stdout.splitlines()
-  assert lines[0].startswith('inception_fid/inception_kid: not computed - give --inception_weights')
+  assert lines[0] == inception.HOW_TO_ENABLE          # no weights: absent, with one line
   assert lines[1].startswith('step 4: frechet ')
 
 

@@ -4,12 +4,12 @@ never downloaded:
 
 - the in-graph resize against PIL's float bicubic resize and an independent numpy resampler
   (PIL's algorithm written out), upsampling (28, 64 -> 299) and shrinking (400 -> 299);
-- features and statistics against an independent path: numpy/PIL preprocessing, the Keras model's
-  ``predict`` in its own graph, the Fréchet distance from the eigenvalues of the covariance
+- features and statistics against an independent path: numpy/PIL preprocessing fed to the Keras
+  model's own input, the Fréchet distance from the eigenvalues of the covariance
   product and KID from the unbiased MMD written out over the same subsets;
 - ``bin/evaluate --inception_weights``: the row holds the three numbers, equal to the in-process
-  computation; without weights one line says how to enable them; a missing or foreign file is one
-  line.
+  computation; a missing file is one line (without weights, the line saying how to enable them and
+  rows without the numbers: ``tests/test_evaluate.py``).
 """
 import json
 
@@ -129,19 +129,16 @@ def test_images_become_the_bytes_a_file_would_hold():
   assert pixels[0, 0, :, 0].tolist() == [0, 1, 128, 128, 255, 255]
 
 
-def _reference_features(weights, images):
-  """PIL resize + Keras preprocessing + ``model.predict`` in a graph of its own."""
+def _reference_features(features, images):
+  """PIL resize + Keras' ``preprocess_input`` fed to the Keras model's own input (not through
+  ``InceptionFeatures``' uint8 placeholder, resize and scaling)."""
   pixels = np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
   if pixels.shape[-1] == 1:
     pixels = np.concatenate([pixels] * 3, axis=-1)
   inputs = np.stack([_pil_resize(image) for image in pixels]).astype(np.float32)
   inputs = keras.applications.inception_v3.preprocess_input(inputs)
-  with tf.Graph().as_default():
-    model = keras.applications.InceptionV3(include_top=False, weights=None,
-                                           input_shape=(299, 299, 3), pooling='avg')
-    with tf1.Session() as sess, sess.as_default():
-      model.load_weights(weights)
-      return sess.run(model.output, {model.input: inputs}).astype(np.float64)
+  model = features.model
+  return features.sess.run(model.output, {model.input: inputs}).astype(np.float64)
 
 
 def _reference_frechet(a, b):
@@ -167,14 +164,14 @@ def _reference_kid(real, fake):
   return np.mean(values), np.std(values)
 
 
-def test_features_and_statistics_match_an_independent_computation(weights, features):
+def test_features_and_statistics_match_an_independent_computation(features):
   rng = np.random.default_rng(1)
   real = np.tanh(rng.normal(0, 1, (12, 64, 64, 3))).astype(np.float32)
   fake = np.tanh(rng.normal(0.3, 0.7, (10, 64, 64, 3))).astype(np.float32)
   ours_real, ours_fake = features(real), features(fake)
   assert ours_real.shape == (12, inception.FEATURES)
-  reference_real = _reference_features(weights, real)
-  reference_fake = _reference_features(weights, fake)
+  reference_real = _reference_features(features, real)
+  reference_fake = _reference_features(features, fake)
   scale = np.abs(reference_real).max()
   assert scale > 1e-3                                   # the random network passes a signal
   np.testing.assert_allclose(ours_real, reference_real, atol=1e-4 * scale)
@@ -207,18 +204,12 @@ def test_a_foreign_weights_file_is_one_line(tmp_path, weights):
     inception.InceptionFeatures(str(tmp_path / 'absent.h5'))
 
 
-def test_bin_evaluate_adds_inception_numbers_only_when_given_weights(entry_points, tmp_path,
+def test_bin_evaluate_adds_the_inception_numbers_of_the_checkpoint(entry_points, tmp_path,
                                                                      weights, features):
   run_dir = tmp_path / 'run'
   done = entry_points.run('train', TINY_LSGAN + ['--train_steps=2', f'--run_dir={run_dir}'])
   assert done.returncode == 0, done.stderr[-3000:]
   env = {'GRAPHGAN_CACHE_DIR': str(tmp_path / 'cache')}
-  done = entry_points.run('evaluate', [f'--run_dir={run_dir}'], env=env)
-  assert done.returncode == 0, done.stderr[-3000:]
-  assert inception.HOW_TO_ENABLE in done.stdout
-  row = json.loads((run_dir / 'evaluations.jsonl').read_text().splitlines()[-1])
-  assert not any(name.startswith('inception') for name in row)
-
   done = entry_points.run('evaluate', [f'--run_dir={run_dir}', f'--inception_weights={weights}',
                                        '--inception_samples=16'], env=env)
   assert done.returncode == 0, done.stderr[-3000:]
