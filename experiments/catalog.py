@@ -66,13 +66,8 @@ UNROLLED = Experiment(
     plots=_mode_plots({'ring': ('ring k=0', 'ring k=5'), 'grid': ('grid k=0', 'grid k=5')}),
     shortfall='Retrained from iteration 0 since 2026-12-07, when the documented restore (the '
               'discriminator\'s weights only) became the default: the k=5 runs of the earlier '
-              'table restored Adam\'s moments too (that table is `unrolled_gan_slots`), and its '
-              'run dirs, k=0\'s included, were lost with an earlier machine, so all 20 runs train '
-              'again on one machine (one after another on one core, about 10-35 min each). The '
-              'slice of 2026-12-07 (an AVX2 EPYC) reached ring k=0 x 5 and ring k=5 seed 0 at '
-              '25,000 and ring k=5 seed 1 at 10,585; that machine and its run dirs were replaced '
-              'before the next session, whose cores went to the WGAN author runs: the other 14 '
-              'runs are not trained yet.')
+              'table restored Adam\'s moments too (that table is `unrolled_gan_slots`). Runs '
+              'left unfinished resume with the same command (about 4-17 min each on one core).')
 
 UNROLLED_SLOTS = Experiment(
     name='unrolled_gan_slots',
