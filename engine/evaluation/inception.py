@@ -118,13 +118,18 @@ class InceptionFeatures:
                                                   input_shape=(SIZE, SIZE, 3), pooling='avg')
       self.features = self.model(self.inputs, training=False)
     self.sess = tf1.Session(graph=self.graph)
-    self._load(weights_path)     # assigns every variable: no initializer needed
+    try:
+      self._load(weights_path)     # assigns every variable: no initializer needed
+    except UserError:
+      self.sess.close()
+      raise
     self.graph.finalize()
     self.sha256 = weights_sha256(weights_path)
 
   def _load(self, path):
-    """The file's layers must match the architecture's in order and shape (Keras loads HDF5
-    weights by layer order: the official file's layer names differ from a new graph's)."""
+    """The file's layers must match the architecture's in order and shape: Keras loads HDF5
+    weights by layer order, so the names need not match a new graph's (which Keras numbers per
+    graph)."""
     found = _weight_shapes_in_file(path)
     expected = [(layer.name, [tuple(w.shape) for w in layer.weights])
                 for layer in self.model.layers if layer.weights]
