@@ -173,6 +173,7 @@ def evaluate_entry_point():
   flags.DEFINE_string('inception_weights', '', 'Keras InceptionV3 ImageNet weights without top '
                       '(inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5): adds '
                       'inception_fid, inception_kid, inception_kid_std (nothing is downloaded).')
-  flags.DEFINE_integer('inception_samples', inception.INCEPTION_SAMPLES, 'Generated images per Inception '
-                       'evaluation, and real images (all of a smaller data set).', lower_bound=4)
+  flags.DEFINE_integer('inception_samples', inception.INCEPTION_SAMPLES, 'Generated images per '
+                       'Inception evaluation, and real images (all of a smaller data set).',
+                       lower_bound=4)
   run(_evaluate_main)
